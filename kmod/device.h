@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The weft network device: one per "ip link add ... type weft".
+ */
+#ifndef _WEFT_DEVICE_H
+#define _WEFT_DEVICE_H
+
+#include "compat.h"
+
+#include <linux/etherdevice.h>
+#include <linux/in6.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/xarray.h>
+#include <linux/weft.h>
+#include <net/netns/generic.h>
+
+/* Largest encapsulation: outer Ethernet + IPv6 + UDP + VXLAN + inner Ethernet. */
+#define WEFT_MAX_OVERHEAD	(ETH_HLEN + 40 + 8 + 8 + ETH_HLEN)
+/* VXLAN over IPv6 is the largest header a weft0 packet gets, 70 bytes. */
+#define WEFT_MAX_MTU		(IP_MAX_MTU - 70)
+
+/* Settings a device carries; see enum weft_dev_attr. */
+struct weft_cfg {
+	u32 vni;
+	u16 port;
+	__be32 local4;
+	struct in6_addr local6;
+	int underlay_ifindex;
+	u8 vtep_mac[ETH_ALEN];
+	bool crosssubnet;
+};
+
+enum weft_dir {
+	WEFT_RX,
+	WEFT_TX,
+};
+
+/* Drop counters per direction and reason, per CPU. */
+struct weft_drop_stats {
+	u64_stats_t count[2][__WEFT_DROP_MAX];
+	struct u64_stats_sync syncp;
+};
+
+struct weft_dev {
+	struct net_device *dev;
+	struct weft_drop_stats __percpu *drops;
+
+	/* Serialises writers of the device's settings and tables; readers of
+	 * the settings take it too (they are not on the fast path). RTNL, when
+	 * held, is taken before it.
+	 */
+	struct mutex lock;
+	struct weft_cfg cfg;
+	u32 generation;
+};
+
+/* Per network namespace: its weft devices by ifindex, for dumps. Written
+ * under RTNL, read under RCU. @generation changes whenever a device comes
+ * or goes, so that a dump can tell it raced with a change.
+ */
+struct weft_net {
+	struct xarray devs;
+	u32 generation;
+};
+
+struct weft_stats {
+	u64 rx_packets, rx_bytes, tx_packets, tx_bytes;
+	u64 drops[2][__WEFT_DROP_MAX];
+};
+
+extern unsigned int weft_net_id;
+extern atomic_t weft_debug_objects;
+
+int weft_device_init(void);
+void weft_device_uninit(void);
+
+bool weft_is_weft_dev(const struct net_device *dev);
+void weft_dev_drop(struct weft_dev *wd, struct sk_buff *skb,
+		   enum weft_dir dir, enum weft_drop_reason reason);
+void weft_dev_get_stats(struct weft_dev *wd, struct weft_stats *st);
+
+static inline struct weft_net *weft_pernet(const struct net *net)
+{
+	return net_generic(net, weft_net_id);
+}
+
+#endif /* _WEFT_DEVICE_H */
