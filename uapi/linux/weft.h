@@ -64,7 +64,11 @@
  *   request  WEFT_A_IFINDEX | WEFT_A_IFNAME, WEFT_A_DEV (required) with any
  *            subset of the writable settings (see enum weft_dev_attr).
  *   Settings not given keep their value. The change is atomic: either all
- *   given settings apply or none. Read-only attributes are rejected.
+ *   given settings apply or none. Read-only attributes are rejected. Every
+ *   successful SET bumps WEFT_DEV_A_GENERATION by one, also one that
+ *   changes no value. Semantic errors: a multicast or all-zero VTEP MAC, a
+ *   multicast local address, or an underlay that is a weft device give
+ *   EINVAL; an underlay ifindex that does not exist gives ENODEV.
  *
  * WEFT_CMD_NODE_ADD, WEFT_CMD_NODE_DEL, WEFT_CMD_NODE_GET (planned)
  *   Peer nodes: WEFT_A_NODE nested with enum weft_node_attr.
@@ -167,10 +171,10 @@ enum weft_dev_attr {
 	WEFT_DEV_A_VNI,		/* rw NLA_U32, 0..WEFT_VNI_MAX: VXLAN network id */
 	WEFT_DEV_A_PORT,	/* rw NLA_U16, 1..65535: VXLAN UDP port (host order) */
 	WEFT_DEV_A_LOCAL4,	/* rw binary, 4 bytes: IPv4 underlay source;
-				 * 0.0.0.0 clears it
+				 * 0.0.0.0 clears it; GET omits it when unset
 				 */
 	WEFT_DEV_A_LOCAL6,	/* rw binary, 16 bytes: IPv6 underlay source;
-				 * :: clears it
+				 * :: clears it; GET omits it when unset
 				 */
 	WEFT_DEV_A_UNDERLAY,	/* rw NLA_U32: ifindex of the underlay device
 				 * in the same netns, 0 for none
@@ -224,7 +228,8 @@ enum weft_stats_attr {
 	WEFT_STATS_A_RX_DROPS,	/* sum of the receive-side drop reasons */
 	WEFT_STATS_A_TX_DROPS,	/* sum of the transmit-side drop reasons */
 	WEFT_STATS_A_DROPS,	/* NLA_NESTED: NLA_U64 per enum
-				 * weft_drop_reason, type = reason + 1
+				 * weft_drop_reason, type = reason + 1;
+				 * type 0 inside it is padding
 				 */
 
 	__WEFT_STATS_A_MAX
