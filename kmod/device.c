@@ -261,6 +261,36 @@ static struct pernet_operations weft_net_ops = {
 	.size		= sizeof(struct weft_net),
 };
 
+/* A device that goes away stops being any weft device's underlay: the
+ * setting would otherwise point at whatever later reuses the ifindex.
+ */
+static int weft_netdev_event(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct weft_net *wn;
+	struct weft_dev *wd;
+	unsigned long idx;
+
+	if (event != NETDEV_UNREGISTER)
+		return NOTIFY_DONE;
+
+	wn = weft_pernet(dev_net(dev));
+	xa_for_each(&wn->devs, idx, wd) {
+		mutex_lock(&wd->lock);
+		if (wd->cfg.underlay_ifindex == dev->ifindex) {
+			wd->cfg.underlay_ifindex = 0;
+			wd->generation++;
+		}
+		mutex_unlock(&wd->lock);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block weft_netdev_notifier = {
+	.notifier_call = weft_netdev_event,
+};
+
 int __init weft_device_init(void)
 {
 	int err;
@@ -268,11 +298,16 @@ int __init weft_device_init(void)
 	err = register_pernet_device(&weft_net_ops);
 	if (err)
 		return err;
-	err = rtnl_link_register(&weft_link_ops);
+	err = register_netdevice_notifier(&weft_netdev_notifier);
 	if (err)
 		goto err_pernet;
+	err = rtnl_link_register(&weft_link_ops);
+	if (err)
+		goto err_notifier;
 	return 0;
 
+err_notifier:
+	unregister_netdevice_notifier(&weft_netdev_notifier);
 err_pernet:
 	unregister_pernet_device(&weft_net_ops);
 	return err;
@@ -282,5 +317,6 @@ void weft_device_uninit(void)
 {
 	/* Deletes every weft device in every netns. */
 	rtnl_link_unregister(&weft_link_ops);
+	unregister_netdevice_notifier(&weft_netdev_notifier);
 	unregister_pernet_device(&weft_net_ops);
 }

@@ -207,8 +207,8 @@ static int weft_nl_dev_get_dumpit(struct sk_buff *skb,
 	struct weft_net *wn = weft_pernet(sock_net(skb->sk));
 	unsigned long idx = cb->args[0];
 	struct weft_dev *wd;
+	int err = 0;
 	void *hdr;
-	int err;
 
 	for (;;) {
 		rcu_read_lock();
@@ -309,8 +309,10 @@ static int weft_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct weft_cfg *cfg;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, WEFT_A_DEV))
+	if (GENL_REQ_ATTR_CHECK(info, WEFT_A_DEV)) {
+		NL_SET_ERR_MSG(info->extack, "WEFT_A_DEV is required");
 		return -EINVAL;
+	}
 
 	wd = weft_dev_from_info(info);
 	if (IS_ERR(wd))

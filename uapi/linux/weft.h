@@ -177,7 +177,8 @@ enum weft_dev_attr {
 				 * :: clears it; GET omits it when unset
 				 */
 	WEFT_DEV_A_UNDERLAY,	/* rw NLA_U32: ifindex of the underlay device
-				 * in the same netns, 0 for none
+				 * in the same netns, 0 for none; cleared
+				 * when that device is unregistered
 				 */
 	WEFT_DEV_A_VTEP_MAC,	/* rw binary, 6 bytes: the MAC peers put as
 				 * inner destination of VXLAN frames; unicast
@@ -189,7 +190,7 @@ enum weft_dev_attr {
 				 * device's settings or tables
 				 */
 	WEFT_DEV_A_MTU,		/* ro NLA_U32: the device MTU (set it with
-				 * "ip link set weft0 mtu N")
+				 * "ip link set weft0 mtu N", 68..65465)
 				 */
 
 	__WEFT_DEV_A_MAX
