@@ -5,6 +5,7 @@
 
 #include "device.h"
 #include "genl.h"
+#include "route.h"
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -33,9 +34,15 @@ static int __init weft_init(void)
 {
 	int err;
 
-	err = weft_device_init();
+	err = weft_route_init();
 	if (err)
 		return err;
+	err = weft_selftest_run();
+	if (err)
+		goto err_route;
+	err = weft_device_init();
+	if (err)
+		goto err_route;
 	err = weft_genl_init();
 	if (err)
 		goto err_device;
@@ -45,6 +52,8 @@ static int __init weft_init(void)
 
 err_device:
 	weft_device_uninit();
+err_route:
+	weft_route_uninit();
 	return err;
 }
 
@@ -56,6 +65,7 @@ static void __exit weft_exit(void)
 	weft_genl_uninit();
 	weft_device_uninit();
 	rcu_barrier();
+	weft_route_uninit();
 
 	live = atomic_read(&weft_debug_objects);
 	WARN(live, "weft: %d objects leaked at unload\n", live);

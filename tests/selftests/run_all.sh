@@ -14,7 +14,7 @@
 #   --weft PATH        the weft CLI, passed to cli.sh as WEFT= (default: $WEFT)
 #   --cycles N         unload_loop.sh cycles (default 100)
 #   --suite NAME       run only this suite (repeatable): weft_genl,
-#                      lifecycle, cli, unload_loop
+#                      lifecycle, cli, route_trie, unload_loop
 #
 # Output is kselftest's: one TAP line per suite, each suite's own TAP
 # output passed through as "# " comments, then
@@ -57,10 +57,10 @@ else
 	load=(--module "$module")
 fi
 
-# suites in order: unload_loop last, it unloads and reloads the module
+# suites in order: route_trie and unload_loop last, they reload the module
 suites=(weft_genl lifecycle)
 [ -e "$here/cli.sh" ] && suites+=(cli)
-suites+=(unload_loop)
+suites+=(route_trie unload_loop)
 if [ ${#only[@]} -gt 0 ]; then
 	suites=("${only[@]}")
 fi
@@ -71,6 +71,7 @@ suite_cmd()
 	weft_genl) cmd=("$build/weft_genl") ;;
 	lifecycle) cmd=("$here/lifecycle.sh") ;;
 	cli) cmd=("$here/cli.sh") ;;
+	route_trie) cmd=("$here/route_trie.sh" "${load[@]}") ;;
 	unload_loop) cmd=("$here/unload_loop.sh" "${load[@]}" --cycles "$cycles") ;;
 	*) return 1 ;;
 	esac
