@@ -9,6 +9,19 @@
 #define _WEFT_COMPAT_H
 
 #include <linux/netdevice.h>
+#include <net/genetlink.h>
+
+/* The parsed attributes of a dump request: 6.1 keeps them in the dumpit
+ * info itself, later kernels in the genl_info it embeds.
+ */
+static inline struct nlattr **weft_dumpit_attrs(struct netlink_callback *cb)
+{
+#ifdef WEFT_HAVE_GENL_INFO_DUMP
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
 
 /* 6.12 moved the "cannot change netns" and lockless-tx flags out of
  * dev->features into bit fields of struct net_device.

@@ -4,6 +4,7 @@
  */
 
 #include "device.h"
+#include "node.h"
 
 #include <linux/capability.h>
 #include <linux/if_arp.h>
@@ -116,6 +117,7 @@ static void weft_dev_destruct(struct net_device *dev)
 {
 	struct weft_dev *wd = netdev_priv(dev);
 
+	weft_dev_tables_free(wd);
 	free_percpu(wd->drops);
 	weft_dev_free_tstats(dev);
 	mutex_destroy(&wd->lock);
@@ -152,6 +154,7 @@ static void weft_setup(struct net_device *dev)
 
 	wd->dev = dev;
 	mutex_init(&wd->lock);
+	weft_dev_tables_init(wd);
 	wd->cfg.vni = WEFT_DEFAULT_VNI;
 	wd->cfg.port = WEFT_DEFAULT_PORT;
 	eth_random_addr(wd->cfg.vtep_mac);

@@ -6,6 +6,7 @@
 #define _WEFT_DEVICE_H
 
 #include "compat.h"
+#include "route.h"
 
 #include <linux/etherdevice.h>
 #include <linux/in6.h>
@@ -43,6 +44,9 @@ struct weft_drop_stats {
 	struct u64_stats_sync syncp;
 };
 
+#define WEFT_NODE_HASH_BITS	8
+#define WEFT_NODE_HASH_SIZE	BIT(WEFT_NODE_HASH_BITS)
+
 struct weft_dev {
 	struct net_device *dev;
 	struct weft_drop_stats __percpu *drops;
@@ -54,6 +58,14 @@ struct weft_dev {
 	struct mutex lock;
 	struct weft_cfg cfg;
 	u32 generation;
+
+	/* Peer nodes by underlay address (kmod/node.h), and the routes to
+	 * them. Written under @lock, read under RCU; freed by the destructor.
+	 */
+	struct hlist_head nodes[WEFT_NODE_HASH_SIZE];
+	unsigned int nnodes;
+	u32 node_generation;	/* changes with every node added or removed */
+	struct weft_rtable routes;
 };
 
 /* Per network namespace: its weft devices by ifindex, for dumps. Written

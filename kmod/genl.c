@@ -5,6 +5,7 @@
 
 #include "device.h"
 #include "genl.h"
+#include "node.h"
 
 #include <net/genetlink.h>
 #include <net/ipv6.h>
@@ -354,6 +355,732 @@ out:
 	return err;
 }
 
+/* ---- nodes and routes ---- */
+
+static const struct nla_policy weft_node_policy[WEFT_NODE_A_MAX + 1] = {
+	[WEFT_NODE_A_ADDR4]	= NLA_POLICY_EXACT_LEN(sizeof(__be32)),
+	[WEFT_NODE_A_ADDR6]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[WEFT_NODE_A_ENCAP]	= NLA_POLICY_MAX(NLA_U8, WEFT_ENCAP_MAX),
+	[WEFT_NODE_A_VTEP_MAC]	= NLA_POLICY_ETH_ADDR,
+	[WEFT_NODE_A_STATS]	= { .type = NLA_REJECT,
+				    .reject_message = "WEFT_NODE_A_STATS is read-only" },
+};
+
+/* NODE_DEL and NODE_GET name a node by its address only. */
+static const struct nla_policy weft_node_key_policy[WEFT_NODE_A_MAX + 1] = {
+	[WEFT_NODE_A_ADDR4]	= NLA_POLICY_EXACT_LEN(sizeof(__be32)),
+	[WEFT_NODE_A_ADDR6]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+};
+
+static const struct nla_policy weft_node_top_policy[WEFT_A_MAX + 1] = {
+	[WEFT_A_IFINDEX]	= { .type = NLA_U32 },
+	[WEFT_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[WEFT_A_NODE]		= NLA_POLICY_NESTED(weft_node_policy),
+	[WEFT_A_REPLACE]	= { .type = NLA_FLAG },
+};
+
+static const struct nla_policy weft_node_key_top_policy[WEFT_A_MAX + 1] = {
+	[WEFT_A_IFINDEX]	= { .type = NLA_U32 },
+	[WEFT_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[WEFT_A_NODE]		= NLA_POLICY_NESTED(weft_node_key_policy),
+};
+
+static const struct nla_policy weft_route_policy[WEFT_ROUTE_A_MAX + 1] = {
+	[WEFT_ROUTE_A_FAMILY]	= { .type = NLA_U8 },
+	[WEFT_ROUTE_A_PREFIX]	= { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[WEFT_ROUTE_A_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[WEFT_ROUTE_A_NODE4]	= NLA_POLICY_EXACT_LEN(sizeof(__be32)),
+	[WEFT_ROUTE_A_NODE6]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+};
+
+/* ROUTE_DEL and ROUTE_GET name a route by its prefix only. */
+static const struct nla_policy weft_route_key_policy[WEFT_ROUTE_A_MAX + 1] = {
+	[WEFT_ROUTE_A_FAMILY]	= { .type = NLA_U8 },
+	[WEFT_ROUTE_A_PREFIX]	= { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[WEFT_ROUTE_A_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
+};
+
+static const struct nla_policy weft_route_top_policy[WEFT_A_MAX + 1] = {
+	[WEFT_A_IFINDEX]	= { .type = NLA_U32 },
+	[WEFT_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[WEFT_A_ROUTE]		= NLA_POLICY_NESTED(weft_route_policy),
+	[WEFT_A_REPLACE]	= { .type = NLA_FLAG },
+};
+
+static const struct nla_policy weft_route_key_top_policy[WEFT_A_MAX + 1] = {
+	[WEFT_A_IFINDEX]	= { .type = NLA_U32 },
+	[WEFT_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[WEFT_A_ROUTE]		= NLA_POLICY_NESTED(weft_route_key_policy),
+};
+
+/* Dump state, in the netlink callback's scratch area. */
+struct weft_node_dump {
+	int ifindex;
+	unsigned int bucket;
+	unsigned int skip;	/* nodes of @bucket already sent */
+};
+
+struct weft_route_dump {
+	int ifindex;
+	int family;		/* AF_INET, then AF_INET6, then 0: done */
+	struct weft_rtable_cursor cursor;
+};
+
+static_assert(sizeof(struct weft_node_dump) <=
+	      sizeof_field(struct netlink_callback, ctx));
+static_assert(sizeof(struct weft_route_dump) <=
+	      sizeof_field(struct netlink_callback, ctx));
+
+/* A dump records a generation in cb->seq; 0 would mean "not recorded". */
+static u32 weft_dump_seq(u32 generation)
+{
+	return generation << 1 | 1;
+}
+
+static unsigned int weft_alen(int family)
+{
+	return family == AF_INET ? sizeof(__be32) : sizeof(struct in6_addr);
+}
+
+/* Resolves the device of a dump request once, at its start. */
+static int weft_dump_start_dev(struct netlink_callback *cb, int *ifindex)
+{
+	struct genl_info info = {
+		.attrs = weft_dumpit_attrs(cb),
+		.extack = cb->extack,
+	};
+	struct weft_dev *wd;
+
+	genl_info_net_set(&info, sock_net(cb->skb->sk));
+	wd = weft_dev_from_info(&info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+	*ifindex = wd->dev->ifindex;
+	dev_put(wd->dev);
+	return 0;
+}
+
+/* The device of a running dump, with a reference held. */
+static struct weft_dev *weft_dump_dev(struct netlink_callback *cb, int ifindex)
+{
+	struct net_device *dev;
+
+	dev = dev_get_by_index(sock_net(cb->skb->sk), ifindex);
+	if (!dev)
+		return ERR_PTR(-ENODEV);
+	if (!weft_is_weft_dev(dev)) {
+		dev_put(dev);
+		return ERR_PTR(-ENODEV);
+	}
+	return netdev_priv(dev);
+}
+
+static int weft_node_key(struct nlattr **tb, struct nlattr *nest, int *family,
+			 const void **addr, struct netlink_ext_ack *extack)
+{
+	struct nlattr *a4 = tb[WEFT_NODE_A_ADDR4], *a6 = tb[WEFT_NODE_A_ADDR6];
+
+	if (a4 && a6) {
+		NL_SET_ERR_MSG_ATTR(extack, a6,
+				    "WEFT_NODE_A_ADDR4 and WEFT_NODE_A_ADDR6 are mutually exclusive");
+		return -EINVAL;
+	}
+	if (a4) {
+		__be32 addr4 = nla_get_in_addr(a4);
+
+		if (!addr4 || ipv4_is_multicast(addr4) || ipv4_is_lbcast(addr4)) {
+			NL_SET_ERR_MSG_ATTR(extack, a4,
+					    "WEFT_NODE_A_ADDR4 must be a unicast address");
+			return -EINVAL;
+		}
+		*family = AF_INET;
+		*addr = nla_data(a4);
+		return 0;
+	}
+	if (a6) {
+		struct in6_addr addr6 = nla_get_in6_addr(a6);
+
+		if (ipv6_addr_any(&addr6) || ipv6_addr_is_multicast(&addr6)) {
+			NL_SET_ERR_MSG_ATTR(extack, a6,
+					    "WEFT_NODE_A_ADDR6 must be a unicast address");
+			return -EINVAL;
+		}
+		*family = AF_INET6;
+		*addr = nla_data(a6);
+		return 0;
+	}
+	NL_SET_ERR_MSG_ATTR(extack, nest,
+			    "WEFT_NODE_A_ADDR4 or WEFT_NODE_A_ADDR6 is required");
+	NL_SET_ERR_ATTR_MISS(extack, nest, WEFT_NODE_A_ADDR4);
+	return -EINVAL;
+}
+
+/* Parses the one WEFT_A_NODE of a request into @tb. */
+static int weft_parse_node(struct genl_info *info,
+			   const struct nla_policy *policy,
+			   struct nlattr **tb, int *family, const void **addr)
+{
+	struct nlattr *nest = info->attrs[WEFT_A_NODE];
+	int err;
+
+	if (!nest) {
+		NL_SET_ERR_MSG(info->extack, "WEFT_A_NODE is required");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, WEFT_A_NODE);
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, WEFT_NODE_A_MAX, nest, policy, info->extack);
+	if (err)
+		return err;
+	return weft_node_key(tb, nest, family, addr, info->extack);
+}
+
+static int weft_put_node(struct sk_buff *skb, const struct weft_node *node)
+{
+	union weft_node_params p = { .word = READ_ONCE(node->params.word) };
+	struct weft_node_stats st;
+	struct nlattr *nest, *stats;
+	int i;
+
+	weft_node_get_stats(node, &st);
+	nest = nla_nest_start(skb, WEFT_A_NODE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put(skb, node->family == AF_INET ? WEFT_NODE_A_ADDR4 :
+		    WEFT_NODE_A_ADDR6, weft_alen(node->family), &node->addr) ||
+	    nla_put_u8(skb, WEFT_NODE_A_ENCAP, p.encap) ||
+	    nla_put(skb, WEFT_NODE_A_VTEP_MAC, ETH_ALEN, p.vtep_mac))
+		goto cancel;
+	stats = nla_nest_start(skb, WEFT_NODE_A_STATS);
+	if (!stats)
+		goto cancel;
+	for (i = 0; i < WEFT_NODE_NSTATS; i++)
+		if (nla_put_u64_64bit(skb, WEFT_STATS_A_RX_PACKETS + i,
+				      st.count[i], WEFT_STATS_A_PAD))
+			goto cancel;
+	nla_nest_end(skb, stats);
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int weft_nl_node_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[WEFT_NODE_A_MAX + 1];
+	union weft_node_params p = {};
+	struct weft_node *node;
+	struct weft_dev *wd;
+	const void *addr;
+	int family, err;
+
+	wd = weft_dev_from_info(info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+	err = weft_parse_node(info, weft_node_policy, tb, &family, &addr);
+	if (err)
+		goto out;
+
+	p.encap = WEFT_ENCAP_VXLAN;
+	if (tb[WEFT_NODE_A_ENCAP])
+		p.encap = nla_get_u8(tb[WEFT_NODE_A_ENCAP]);
+	if (tb[WEFT_NODE_A_VTEP_MAC]) {
+		const u8 *mac = nla_data(tb[WEFT_NODE_A_VTEP_MAC]);
+
+		if (is_multicast_ether_addr(mac)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[WEFT_NODE_A_VTEP_MAC],
+					    "WEFT_NODE_A_VTEP_MAC must be a unicast address");
+			err = -EINVAL;
+			goto out;
+		}
+		ether_addr_copy(p.vtep_mac, mac);
+	}
+
+	mutex_lock(&wd->lock);
+	node = weft_node_lookup(wd, family, addr);
+	if (node && !nla_get_flag(info->attrs[WEFT_A_REPLACE])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[WEFT_A_NODE],
+				    "node exists (WEFT_A_REPLACE updates it)");
+		err = -EEXIST;
+	} else if (node) {
+		WRITE_ONCE(node->params.word, p.word);
+		wd->node_generation++;
+		wd->generation++;
+	} else {
+		node = weft_node_create(wd, family, addr, p);
+		err = PTR_ERR_OR_ZERO(node);
+		if (err)
+			NL_SET_ERR_MSG(info->extack, "out of memory");
+	}
+	mutex_unlock(&wd->lock);
+out:
+	dev_put(wd->dev);
+	return err;
+}
+
+static int weft_nl_node_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[WEFT_NODE_A_MAX + 1];
+	struct weft_node *node;
+	struct weft_dev *wd;
+	const void *addr;
+	int family, err;
+
+	wd = weft_dev_from_info(info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+	err = weft_parse_node(info, weft_node_key_policy, tb, &family, &addr);
+	if (err)
+		goto out;
+
+	mutex_lock(&wd->lock);
+	node = weft_node_lookup(wd, family, addr);
+	if (node) {
+		weft_node_delete(wd, node);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[WEFT_A_NODE],
+				    "no such node");
+		err = -ENOENT;
+	}
+	mutex_unlock(&wd->lock);
+out:
+	dev_put(wd->dev);
+	return err;
+}
+
+static int weft_nl_node_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[WEFT_NODE_A_MAX + 1];
+	struct weft_node *node;
+	struct sk_buff *msg;
+	struct weft_dev *wd;
+	const void *addr;
+	int family, err;
+	void *hdr;
+
+	wd = weft_dev_from_info(info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+	err = weft_parse_node(info, weft_node_key_policy, tb, &family, &addr);
+	if (err)
+		goto out;
+
+	err = -ENOMEM;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &weft_genl_family, 0,
+				WEFT_CMD_NODE_GET);
+	if (!hdr)
+		goto err_msg;
+
+	mutex_lock(&wd->lock);
+	node = weft_node_lookup(wd, family, addr);
+	if (node) {
+		err = nla_put_u32(msg, WEFT_A_IFINDEX, wd->dev->ifindex) ?:
+		      weft_put_node(msg, node);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[WEFT_A_NODE],
+				    "no such node");
+		err = -ENOENT;
+	}
+	mutex_unlock(&wd->lock);
+	if (err)
+		goto err_msg;
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+	goto out;
+
+err_msg:
+	nlmsg_free(msg);
+out:
+	dev_put(wd->dev);
+	return err;
+}
+
+static int weft_nl_node_get_start(struct netlink_callback *cb)
+{
+	struct weft_node_dump *ctx = (void *)cb->ctx;
+
+	return weft_dump_start_dev(cb, &ctx->ifindex);
+}
+
+/*
+ * One message per node, bucket by bucket; the context holds the bucket and
+ * how many of its nodes went out already. The node generation goes into
+ * cb->seq, so nodes coming or going during the dump flag NLM_F_DUMP_INTR.
+ */
+static int weft_nl_node_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct weft_node_dump *ctx = (void *)cb->ctx;
+	struct weft_node *node;
+	struct weft_dev *wd;
+	unsigned int i;
+	int err = 0;
+	void *hdr;
+
+	wd = weft_dump_dev(cb, ctx->ifindex);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+
+	mutex_lock(&wd->lock);
+	cb->seq = weft_dump_seq(wd->node_generation);
+	for (; ctx->bucket < WEFT_NODE_HASH_SIZE; ctx->bucket++, ctx->skip = 0) {
+		i = 0;
+		hlist_for_each_entry(node, &wd->nodes[ctx->bucket], hnode) {
+			if (i++ < ctx->skip)
+				continue;
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, &weft_genl_family,
+					  NLM_F_MULTI, WEFT_CMD_NODE_GET);
+			if (!hdr) {
+				err = -EMSGSIZE;
+				goto out;
+			}
+			nl_dump_check_consistent(cb, genlmsg_nlhdr(hdr));
+			err = nla_put_u32(skb, WEFT_A_IFINDEX, ctx->ifindex) ?:
+			      weft_put_node(skb, node);
+			if (err) {
+				genlmsg_cancel(skb, hdr);
+				goto out;
+			}
+			genlmsg_end(skb, hdr);
+			ctx->skip++;
+		}
+	}
+out:
+	mutex_unlock(&wd->lock);
+	dev_put(wd->dev);
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
+struct weft_route_req {
+	int family;
+	const void *prefix;
+	u8 plen;
+	struct nlattr *node;	/* NODE4 or NODE6 */
+	int node_family;
+};
+
+static bool weft_host_bits_set(const u8 *prefix, unsigned int len, u8 plen)
+{
+	unsigned int i;
+
+	for (i = plen / 8; i < len; i++) {
+		u8 mask = i == plen / 8 ? 0xff >> (plen % 8) : 0xff;
+
+		if (prefix[i] & mask)
+			return true;
+	}
+	return false;
+}
+
+static int weft_parse_route(struct nlattr *nest, const struct nla_policy *policy,
+			    bool want_node, struct weft_route_req *r,
+			    struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[WEFT_ROUTE_A_MAX + 1], *a;
+	unsigned int len;
+	int err;
+
+	err = nla_parse_nested(tb, WEFT_ROUTE_A_MAX, nest, policy, extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, WEFT_ROUTE_A_FAMILY)) {
+		NL_SET_ERR_MSG(extack, "WEFT_ROUTE_A_FAMILY is required");
+		return -EINVAL;
+	}
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, WEFT_ROUTE_A_PREFIX)) {
+		NL_SET_ERR_MSG(extack, "WEFT_ROUTE_A_PREFIX is required");
+		return -EINVAL;
+	}
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, WEFT_ROUTE_A_PREFIXLEN)) {
+		NL_SET_ERR_MSG(extack, "WEFT_ROUTE_A_PREFIXLEN is required");
+		return -EINVAL;
+	}
+
+	a = tb[WEFT_ROUTE_A_FAMILY];
+	r->family = nla_get_u8(a);
+	if (r->family != AF_INET && r->family != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "WEFT_ROUTE_A_FAMILY must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	len = weft_alen(r->family);
+	a = tb[WEFT_ROUTE_A_PREFIX];
+	if (nla_len(a) != len) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "WEFT_ROUTE_A_PREFIX must be 4 bytes for AF_INET, 16 for AF_INET6");
+		return -EINVAL;
+	}
+	r->prefix = nla_data(a);
+	a = tb[WEFT_ROUTE_A_PREFIXLEN];
+	r->plen = nla_get_u8(a);
+	if (r->plen > len * 8) {
+		NL_SET_ERR_MSG_ATTR(extack, a,
+				    "WEFT_ROUTE_A_PREFIXLEN is longer than the address");
+		return -EINVAL;
+	}
+	if (weft_host_bits_set(r->prefix, len, r->plen)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[WEFT_ROUTE_A_PREFIX],
+				    "WEFT_ROUTE_A_PREFIX has bits set beyond WEFT_ROUTE_A_PREFIXLEN");
+		return -EINVAL;
+	}
+	if (!want_node)
+		return 0;
+
+	if (tb[WEFT_ROUTE_A_NODE4] && tb[WEFT_ROUTE_A_NODE6]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[WEFT_ROUTE_A_NODE6],
+				    "WEFT_ROUTE_A_NODE4 and WEFT_ROUTE_A_NODE6 are mutually exclusive");
+		return -EINVAL;
+	}
+	r->node = tb[WEFT_ROUTE_A_NODE4] ?: tb[WEFT_ROUTE_A_NODE6];
+	r->node_family = tb[WEFT_ROUTE_A_NODE4] ? AF_INET : AF_INET6;
+	if (!r->node) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "WEFT_ROUTE_A_NODE4 or WEFT_ROUTE_A_NODE6 is required");
+		NL_SET_ERR_ATTR_MISS(extack, nest, WEFT_ROUTE_A_NODE4);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int weft_put_route(struct sk_buff *skb, int family, const void *prefix,
+			  u8 plen, const struct weft_node *node)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, WEFT_A_ROUTE);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, WEFT_ROUTE_A_FAMILY, family) ||
+	    nla_put(skb, WEFT_ROUTE_A_PREFIX, weft_alen(family), prefix) ||
+	    nla_put_u8(skb, WEFT_ROUTE_A_PREFIXLEN, plen) ||
+	    nla_put(skb, node->family == AF_INET ? WEFT_ROUTE_A_NODE4 :
+		    WEFT_ROUTE_A_NODE6, weft_alen(node->family), &node->addr)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * ROUTE_ADD and ROUTE_DEL take any number of WEFT_A_ROUTE nests. The core
+ * validated each of them against the policy but keeps only the last in
+ * info->attrs, so walk the message. They apply in order; the first that
+ * fails stops the request, the ones before it stay applied, and the
+ * extended ACK points into the failing nest.
+ */
+static int weft_nl_route_change(struct genl_info *info, bool add)
+{
+	bool replace = nla_get_flag(info->attrs[WEFT_A_REPLACE]);
+	struct netlink_ext_ack *extack = info->extack;
+	struct weft_route_req r;
+	struct weft_node *node;
+	struct weft_dev *wd;
+	struct nlattr *a;
+	int rem, n = 0, err = 0;
+
+	wd = weft_dev_from_info(info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+
+	mutex_lock(&wd->lock);
+	nlmsg_for_each_attr(a, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(a) != WEFT_A_ROUTE)
+			continue;
+		n++;
+		err = weft_parse_route(a, add ? weft_route_policy :
+				       weft_route_key_policy, add, &r, extack);
+		if (err)
+			break;
+		if (!add) {
+			err = weft_route_del(wd, r.family, r.prefix, r.plen);
+			if (err)
+				NL_SET_ERR_MSG_ATTR(extack, a, "no such route");
+			if (err)
+				break;
+			continue;
+		}
+		node = weft_node_lookup(wd, r.node_family, nla_data(r.node));
+		if (!node) {
+			NL_SET_ERR_MSG_ATTR(extack, r.node, "no such node");
+			err = -ENOENT;
+			break;
+		}
+		err = weft_route_add(wd, r.family, r.prefix, r.plen, node,
+				     replace);
+		if (err == -EEXIST)
+			NL_SET_ERR_MSG_ATTR(extack, a,
+					    "route exists (WEFT_A_REPLACE changes its node)");
+		else if (err)
+			NL_SET_ERR_MSG_ATTR(extack, a, "cannot add the route");
+		if (err)
+			break;
+	}
+	mutex_unlock(&wd->lock);
+
+	if (!n) {
+		NL_SET_ERR_MSG(extack, "WEFT_A_ROUTE is required");
+		NL_SET_ERR_ATTR_MISS(extack, NULL, WEFT_A_ROUTE);
+		err = -EINVAL;
+	}
+	dev_put(wd->dev);
+	return err;
+}
+
+static int weft_nl_route_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return weft_nl_route_change(info, true);
+}
+
+static int weft_nl_route_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return weft_nl_route_change(info, false);
+}
+
+static int weft_nl_route_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *nest = info->attrs[WEFT_A_ROUTE];
+	struct weft_route_req r;
+	struct weft_node *node;
+	struct sk_buff *msg;
+	struct weft_dev *wd;
+	void *hdr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, WEFT_A_ROUTE)) {
+		NL_SET_ERR_MSG(info->extack, "WEFT_A_ROUTE is required");
+		return -EINVAL;
+	}
+	err = weft_parse_route(nest, weft_route_key_policy, false, &r,
+			       info->extack);
+	if (err)
+		return err;
+	wd = weft_dev_from_info(info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+
+	err = -ENOMEM;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &weft_genl_family, 0,
+				WEFT_CMD_ROUTE_GET);
+	if (!hdr)
+		goto err_msg;
+
+	mutex_lock(&wd->lock);
+	node = weft_route_get(wd, r.family, r.prefix, r.plen);
+	if (node) {
+		err = nla_put_u32(msg, WEFT_A_IFINDEX, wd->dev->ifindex) ?:
+		      weft_put_route(msg, r.family, r.prefix, r.plen, node);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, nest, "no such route");
+		err = -ENOENT;
+	}
+	mutex_unlock(&wd->lock);
+	if (err)
+		goto err_msg;
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+	goto out;
+
+err_msg:
+	nlmsg_free(msg);
+out:
+	dev_put(wd->dev);
+	return err;
+}
+
+static int weft_nl_route_get_start(struct netlink_callback *cb)
+{
+	struct weft_route_dump *ctx = (void *)cb->ctx;
+
+	ctx->family = AF_INET;
+	return weft_dump_start_dev(cb, &ctx->ifindex);
+}
+
+struct weft_route_dump_arg {
+	struct sk_buff *skb;
+	int family;
+	unsigned int n;
+};
+
+static int weft_route_dump_cb(void *arg, const void *prefix, u8 plen,
+			      void *value)
+{
+	struct weft_route_dump_arg *d = arg;
+	int err;
+
+	err = weft_put_route(d->skb, d->family, prefix, plen, value);
+	if (!err)
+		d->n++;
+	return err;
+}
+
+/*
+ * Routes go out many to a message (WEFT_A_IFINDEX, then WEFT_A_ROUTE
+ * nests), IPv4 first, each family in prefix order. The walk's cursor lives
+ * in the callback context; the route table's generation in cb->seq.
+ */
+static int weft_nl_route_get_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct weft_route_dump *ctx = (void *)cb->ctx;
+	struct weft_route_dump_arg d = { .skb = skb };
+	struct weft_dev *wd;
+	void *hdr;
+	int err = 0;
+
+	if (!ctx->family)
+		return 0;
+	wd = weft_dump_dev(cb, ctx->ifindex);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+
+	mutex_lock(&wd->lock);
+	cb->seq = weft_dump_seq(READ_ONCE(wd->routes.generation));
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &weft_genl_family, NLM_F_MULTI, WEFT_CMD_ROUTE_GET);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	nl_dump_check_consistent(cb, genlmsg_nlhdr(hdr));
+	if (nla_put_u32(skb, WEFT_A_IFINDEX, ctx->ifindex)) {
+		genlmsg_cancel(skb, hdr);
+		err = -EMSGSIZE;
+		goto out;
+	}
+	while (ctx->family) {
+		d.family = ctx->family;
+		err = weft_rtable_walk(&wd->routes, ctx->family, &ctx->cursor,
+				       weft_route_dump_cb, &d);
+		if (err)
+			break;
+		ctx->family = ctx->family == AF_INET ? AF_INET6 : 0;
+		memset(&ctx->cursor, 0, sizeof(ctx->cursor));
+	}
+	if (d.n) {
+		genlmsg_end(skb, hdr);
+		err = 0;
+	} else {
+		genlmsg_cancel(skb, hdr);
+	}
+out:
+	mutex_unlock(&wd->lock);
+	dev_put(wd->dev);
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
 static const struct genl_ops weft_genl_ops[] = {
 	{
 		.cmd	= WEFT_CMD_DEV_GET,
@@ -368,6 +1095,50 @@ static const struct genl_ops weft_genl_ops[] = {
 		.policy	= weft_dev_set_top_policy,
 		.maxattr = WEFT_A_MAX,
 		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= WEFT_CMD_NODE_ADD,
+		.doit	= weft_nl_node_add_doit,
+		.policy	= weft_node_top_policy,
+		.maxattr = WEFT_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= WEFT_CMD_NODE_DEL,
+		.doit	= weft_nl_node_del_doit,
+		.policy	= weft_node_key_top_policy,
+		.maxattr = WEFT_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= WEFT_CMD_NODE_GET,
+		.doit	= weft_nl_node_get_doit,
+		.start	= weft_nl_node_get_start,
+		.dumpit	= weft_nl_node_get_dumpit,
+		.policy	= weft_node_key_top_policy,
+		.maxattr = WEFT_A_MAX,
+	},
+	{
+		.cmd	= WEFT_CMD_ROUTE_ADD,
+		.doit	= weft_nl_route_add_doit,
+		.policy	= weft_route_top_policy,
+		.maxattr = WEFT_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= WEFT_CMD_ROUTE_DEL,
+		.doit	= weft_nl_route_del_doit,
+		.policy	= weft_route_key_top_policy,
+		.maxattr = WEFT_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= WEFT_CMD_ROUTE_GET,
+		.doit	= weft_nl_route_get_doit,
+		.start	= weft_nl_route_get_start,
+		.dumpit	= weft_nl_route_get_dumpit,
+		.policy	= weft_route_key_top_policy,
+		.maxattr = WEFT_A_MAX,
 	},
 };
 

@@ -14,7 +14,7 @@
 #   --weft PATH        the weft CLI, passed to cli.sh as WEFT= (default: $WEFT)
 #   --cycles N         unload_loop.sh cycles (default 100)
 #   --suite NAME       run only this suite (repeatable): weft_genl,
-#                      lifecycle, cli, route_trie, unload_loop
+#                      lifecycle, cli, weft_routes, route_trie, unload_loop
 #
 # Output is kselftest's: one TAP line per suite, each suite's own TAP
 # output passed through as "# " comments, then
@@ -60,7 +60,7 @@ fi
 # suites in order: route_trie and unload_loop last, they reload the module
 suites=(weft_genl lifecycle)
 [ -e "$here/cli.sh" ] && suites+=(cli)
-suites+=(route_trie unload_loop)
+suites+=(weft_routes route_trie unload_loop)
 if [ ${#only[@]} -gt 0 ]; then
 	suites=("${only[@]}")
 fi
@@ -69,6 +69,7 @@ suite_cmd()
 {
 	case $1 in
 	weft_genl) cmd=("$build/weft_genl") ;;
+	weft_routes) cmd=("$build/weft_routes") ;;
 	lifecycle) cmd=("$here/lifecycle.sh") ;;
 	cli) cmd=("$here/cli.sh") ;;
 	route_trie) cmd=("$here/route_trie.sh" "${load[@]}") ;;

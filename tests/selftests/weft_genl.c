@@ -817,7 +817,7 @@ static int raw_genl(struct nl *nl, uint8_t cmd, uint8_t reserved, uint16_t flags
 TEST_F(weft, unknown_commands)
 {
 	static const int cmds[] = {
-		WEFT_CMD_UNSPEC, WEFT_CMD_NODE_ADD, WEFT_CMD_ROUTE_ADD,
+		WEFT_CMD_UNSPEC, WEFT_CMD_ENDPOINT_ADD, WEFT_CMD_IDENTITY_SET,
 		WEFT_CMD_POLICY_SET, WEFT_CMD_CT_GET, WEFT_CMD_DROP_EVENT,
 		WEFT_CMD_MAX + 1, 255,
 	};

@@ -70,13 +70,61 @@
  *   multicast local address, or an underlay that is a weft device give
  *   EINVAL; an underlay ifindex that does not exist gives ENODEV.
  *
- * WEFT_CMD_NODE_ADD, WEFT_CMD_NODE_DEL, WEFT_CMD_NODE_GET (planned)
- *   Peer nodes: WEFT_A_NODE nested with enum weft_node_attr.
+ * Replacing: generic netlink cannot carry NLM_F_REPLACE or NLM_F_EXCL (they
+ * share their bits with NLM_F_DUMP; a request with either alone is rejected
+ * with EINVAL). An ADD that may update an existing object carries the
+ * WEFT_A_REPLACE flag attribute instead.
  *
- * WEFT_CMD_ROUTE_ADD, WEFT_CMD_ROUTE_DEL, WEFT_CMD_ROUTE_GET (planned)
- *   Prefix to node: WEFT_A_ROUTE nested with enum weft_route_attr.
- *   Bulk programming sends many WEFT_A_ROUTE nests in one request;
- *   userspace fragments a large set into requests below 64 KiB.
+ * WEFT_CMD_NODE_ADD, WEFT_CMD_NODE_DEL, WEFT_CMD_NODE_GET (implemented)
+ *   Peer nodes of a device, keyed by underlay address: WEFT_A_NODE nested
+ *   with enum weft_node_attr, carrying exactly one of WEFT_NODE_A_ADDR4 and
+ *   WEFT_NODE_A_ADDR6 (a unicast address; neither or both: EINVAL).
+ *   ADD:  request  device, WEFT_A_NODE (required) with the address and
+ *                  optionally WEFT_NODE_A_ENCAP (default WEFT_ENCAP_VXLAN;
+ *                  above WEFT_ENCAP_MAX: ERANGE) and WEFT_NODE_A_VTEP_MAC
+ *                  (unicast, EINVAL otherwise; all-zero when not given),
+ *                  optionally WEFT_A_REPLACE.
+ *         A node with that address gives EEXIST, unless WEFT_A_REPLACE is
+ *         set: then its encapsulation and VTEP MAC take the request's values
+ *         (the defaults for those not given); its routes stay.
+ *   DEL:  request  device, WEFT_A_NODE with the address only. ENOENT if
+ *         there is no such node. Deleting a node deletes every route that
+ *         names it, in the same request.
+ *   GET do:   request as DEL; replies one node message, or ENOENT.
+ *   GET dump: request the device only; one node message per node, in no
+ *         particular order.
+ *   A node message carries WEFT_A_IFINDEX and WEFT_A_NODE with the address,
+ *   WEFT_NODE_A_ENCAP, WEFT_NODE_A_VTEP_MAC (zero when unset) and
+ *   WEFT_NODE_A_STATS (enum weft_stats_attr: RX/TX packets, bytes, drops of
+ *   the traffic exchanged with that node).
+ *
+ * WEFT_CMD_ROUTE_ADD, WEFT_CMD_ROUTE_DEL, WEFT_CMD_ROUTE_GET (implemented)
+ *   Prefix to node, longest prefix match: WEFT_A_ROUTE nested with enum
+ *   weft_route_attr. WEFT_ROUTE_A_FAMILY, _PREFIX (4 bytes for AF_INET, 16
+ *   for AF_INET6) and _PREFIXLEN (at most 32 or 128) are required; a prefix
+ *   with bits set beyond its length is rejected (EINVAL), not masked.
+ *   ADD:  request  device, one or more WEFT_A_ROUTE nests, each also with
+ *                  WEFT_ROUTE_A_NODE4 or WEFT_ROUTE_A_NODE6 naming an
+ *                  existing node (ENOENT otherwise, with the offset of that
+ *                  attribute); optionally WEFT_A_REPLACE.
+ *         An existing prefix gives EEXIST, unless WEFT_A_REPLACE is set:
+ *         then it points at the new node.
+ *   DEL:  request  device, one or more WEFT_A_ROUTE nests without a node.
+ *         A prefix that is not in the table gives ENOENT.
+ *   Bulk: ADD and DEL apply their nests in order and stop at the first one
+ *         that fails; the nests before it stay applied, the ones after it
+ *         are not looked at. The extended ACK's offset points into (or at)
+ *         the failing nest, which tells its index. Validation errors found
+ *         by the policy (wrong types, sizes, unknown attributes) reject the
+ *         whole request before anything applies. Userspace fragments a large
+ *         set into requests below 64 KiB.
+ *   GET do:   request as DEL with one nest: the route with exactly that
+ *         prefix and length (not a longest-prefix lookup), or ENOENT.
+ *   GET dump: request the device only. Messages carry WEFT_A_IFINDEX and
+ *         many WEFT_A_ROUTE nests each (with the node), IPv4 routes first,
+ *         then IPv6, each family sorted by address, then prefix length.
+ *   A route reply carries WEFT_A_IFINDEX and WEFT_A_ROUTE nests with all
+ *   of the attributes above.
  *
  * WEFT_CMD_ENDPOINT_ADD, WEFT_CMD_ENDPOINT_DEL, WEFT_CMD_ENDPOINT_GET
  *   (planned) Local pods: WEFT_A_ENDPOINT nested, enum weft_endpoint_attr.
@@ -147,13 +195,19 @@ enum weft_attr {
 	WEFT_A_IFNAME,		/* NLA_NUL_STRING, < IFNAMSIZ: its name */
 	WEFT_A_DEV,		/* NLA_NESTED: enum weft_dev_attr */
 	WEFT_A_STATS,		/* NLA_NESTED: enum weft_stats_attr, read-only */
-	WEFT_A_NODE,		/* NLA_NESTED: enum weft_node_attr (planned) */
-	WEFT_A_ROUTE,		/* NLA_NESTED: enum weft_route_attr (planned) */
+	WEFT_A_NODE,		/* NLA_NESTED: enum weft_node_attr */
+	WEFT_A_ROUTE,		/* NLA_NESTED: enum weft_route_attr; repeatable
+				 * in ROUTE_ADD and ROUTE_DEL
+				 */
 	WEFT_A_ENDPOINT,	/* NLA_NESTED: enum weft_endpoint_attr (planned) */
 	WEFT_A_IDENTITY,	/* NLA_NESTED: enum weft_identity_attr (planned) */
 	WEFT_A_POLICY,		/* NLA_NESTED: enum weft_policy_attr (planned) */
 	WEFT_A_CT,		/* NLA_NESTED: enum weft_ct_attr (planned) */
 	WEFT_A_DROP,		/* NLA_NESTED: enum weft_drop_attr (planned) */
+	WEFT_A_REPLACE,		/* NLA_FLAG: NODE_ADD / ROUTE_ADD update an
+				 * existing object instead of failing with
+				 * EEXIST (genl cannot take NLM_F_REPLACE)
+				 */
 
 	__WEFT_A_MAX
 };
@@ -249,14 +303,16 @@ enum weft_encap {
 
 #define WEFT_ENCAP_MAX (__WEFT_ENCAP_MAX - 1)
 
-/* Peer node, nested in WEFT_A_NODE (planned). */
+/* Peer node, nested in WEFT_A_NODE. */
 enum weft_node_attr {
 	WEFT_NODE_A_UNSPEC,
 	WEFT_NODE_A_PAD,
 	WEFT_NODE_A_ADDR4,	/* binary, 4 bytes: underlay address */
 	WEFT_NODE_A_ADDR6,	/* binary, 16 bytes: underlay address */
-	WEFT_NODE_A_ENCAP,	/* NLA_U8: enum weft_encap */
-	WEFT_NODE_A_VTEP_MAC,	/* binary, 6 bytes: peer's VTEP MAC (VXLAN) */
+	WEFT_NODE_A_ENCAP,	/* NLA_U8: enum weft_encap, default VXLAN */
+	WEFT_NODE_A_VTEP_MAC,	/* binary, 6 bytes: peer's VTEP MAC (VXLAN);
+				 * unicast, all-zero when not set
+				 */
 	WEFT_NODE_A_STATS,	/* NLA_NESTED: enum weft_stats_attr, ro */
 
 	__WEFT_NODE_A_MAX
@@ -264,7 +320,7 @@ enum weft_node_attr {
 
 #define WEFT_NODE_A_MAX (__WEFT_NODE_A_MAX - 1)
 
-/* Route, nested in WEFT_A_ROUTE (planned). */
+/* Route, nested in WEFT_A_ROUTE. */
 enum weft_route_attr {
 	WEFT_ROUTE_A_UNSPEC,
 	WEFT_ROUTE_A_FAMILY,	/* NLA_U8: AF_INET or AF_INET6 */
