@@ -70,7 +70,7 @@ static netdev_tx_t weft_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct weft_dev *wd = netdev_priv(dev);
 	enum weft_drop_reason reason;
 
-	/* No route table yet: every IP packet is unroutable through weft. */
+	/* No encapsulation yet: every IP packet is unroutable through weft. */
 	switch (skb->protocol) {
 	case htons(ETH_P_IP):
 	case htons(ETH_P_IPV6):

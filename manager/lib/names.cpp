@@ -19,7 +19,7 @@ struct Space {
 constexpr const char* top_names[] = {
     "WEFT_A_UNSPEC", "WEFT_A_PAD",  "WEFT_A_IFINDEX", "WEFT_A_IFNAME",   "WEFT_A_DEV",
     "WEFT_A_STATS",  "WEFT_A_NODE", "WEFT_A_ROUTE",   "WEFT_A_ENDPOINT", "WEFT_A_IDENTITY",
-    "WEFT_A_POLICY", "WEFT_A_CT",   "WEFT_A_DROP",
+    "WEFT_A_POLICY", "WEFT_A_CT",   "WEFT_A_DROP",    "WEFT_A_REPLACE",
 };
 static_assert(std::size(top_names) == WEFT_A_MAX + 1);
 
