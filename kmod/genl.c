@@ -163,6 +163,34 @@ static int weft_put_dev(struct sk_buff *skb, struct weft_dev *wd)
 	return weft_put_stats(skb, wd);
 }
 
+/* Starts the reply to a do request: a message carrying the family header. */
+static struct sk_buff *weft_reply_new(struct genl_info *info, u8 cmd,
+				      void **hdr)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put_reply(msg, info, &weft_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Sends a filled reply, or drops it when filling it failed with @err. */
+static int weft_reply_send(struct sk_buff *msg, void *hdr,
+			   struct genl_info *info, int err)
+{
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 static int weft_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct weft_dev *wd;
@@ -174,24 +202,9 @@ static int weft_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(wd))
 		return PTR_ERR(wd);
 
-	err = -ENOMEM;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		goto out;
-	hdr = genlmsg_put_reply(msg, info, &weft_genl_family, 0,
-				WEFT_CMD_DEV_GET);
-	if (!hdr)
-		goto err_msg;
-	err = weft_put_dev(msg, wd);
-	if (err)
-		goto err_msg;
-	genlmsg_end(msg, hdr);
-	err = genlmsg_reply(msg, info);
-	goto out;
-
-err_msg:
-	nlmsg_free(msg);
-out:
+	msg = weft_reply_new(info, WEFT_CMD_DEV_GET, &hdr);
+	err = msg ? weft_reply_send(msg, hdr, info, weft_put_dev(msg, wd)) :
+		    -ENOMEM;
 	dev_put(wd->dev);
 	return err;
 }
@@ -666,14 +679,11 @@ static int weft_nl_node_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto out;
 
-	err = -ENOMEM;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
+	msg = weft_reply_new(info, WEFT_CMD_NODE_GET, &hdr);
+	if (!msg) {
+		err = -ENOMEM;
 		goto out;
-	hdr = genlmsg_put_reply(msg, info, &weft_genl_family, 0,
-				WEFT_CMD_NODE_GET);
-	if (!hdr)
-		goto err_msg;
+	}
 
 	mutex_lock(&wd->lock);
 	node = weft_node_lookup(wd, family, addr);
@@ -686,14 +696,7 @@ static int weft_nl_node_get_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOENT;
 	}
 	mutex_unlock(&wd->lock);
-	if (err)
-		goto err_msg;
-	genlmsg_end(msg, hdr);
-	err = genlmsg_reply(msg, info);
-	goto out;
-
-err_msg:
-	nlmsg_free(msg);
+	err = weft_reply_send(msg, hdr, info, err);
 out:
 	dev_put(wd->dev);
 	return err;
@@ -966,14 +969,11 @@ static int weft_nl_route_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(wd))
 		return PTR_ERR(wd);
 
-	err = -ENOMEM;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
+	msg = weft_reply_new(info, WEFT_CMD_ROUTE_GET, &hdr);
+	if (!msg) {
+		err = -ENOMEM;
 		goto out;
-	hdr = genlmsg_put_reply(msg, info, &weft_genl_family, 0,
-				WEFT_CMD_ROUTE_GET);
-	if (!hdr)
-		goto err_msg;
+	}
 
 	mutex_lock(&wd->lock);
 	node = weft_route_get(wd, r.family, r.prefix, r.plen);
@@ -985,14 +985,7 @@ static int weft_nl_route_get_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOENT;
 	}
 	mutex_unlock(&wd->lock);
-	if (err)
-		goto err_msg;
-	genlmsg_end(msg, hdr);
-	err = genlmsg_reply(msg, info);
-	goto out;
-
-err_msg:
-	nlmsg_free(msg);
+	err = weft_reply_send(msg, hdr, info, err);
 out:
 	dev_put(wd->dev);
 	return err;
