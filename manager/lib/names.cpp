@@ -39,9 +39,10 @@ static_assert(std::size(stats_names) == WEFT_STATS_A_MAX + 1);
 
 // In the WEFT_STATS_A_DROPS nest the type is reason + 1.
 constexpr const char* drops_names[] = {
-    "WEFT_DROP_UNSPEC",    "WEFT_DROP_NO_ROUTE",     "WEFT_DROP_NO_NODE", "WEFT_DROP_BAD_HEADER",
-    "WEFT_DROP_BAD_VNI",   "WEFT_DROP_UNKNOWN_PEER", "WEFT_DROP_POLICY",  "WEFT_DROP_TOO_BIG",
-    "WEFT_DROP_NO_MEMORY", "WEFT_DROP_PROTO",
+    "WEFT_DROP_UNSPEC",     "WEFT_DROP_NO_ROUTE",    "WEFT_DROP_NO_NODE",
+    "WEFT_DROP_BAD_HEADER", "WEFT_DROP_BAD_VNI",     "WEFT_DROP_UNKNOWN_PEER",
+    "WEFT_DROP_POLICY",     "WEFT_DROP_TOO_BIG",     "WEFT_DROP_NO_MEMORY",
+    "WEFT_DROP_PROTO",      "WEFT_DROP_NO_UNDERLAY", "WEFT_DROP_ENCAP",
 };
 static_assert(std::size(drops_names) == WEFT_DROP_MAX + 2);
 
@@ -137,8 +138,8 @@ constexpr const char* cmd_names[] = {
 static_assert(std::size(cmd_names) == WEFT_CMD_MAX + 1);
 
 constexpr const char* drop_reason_names[] = {
-    "no-route", "no-node", "bad-header", "bad-vni", "unknown-peer",
-    "policy",   "too-big", "no-memory",  "proto",
+    "no-route", "no-node",   "bad-header", "bad-vni",     "unknown-peer", "policy",
+    "too-big",  "no-memory", "proto",      "no-underlay", "encap",
 };
 static_assert(std::size(drop_reason_names) == WEFT_DROP_MAX + 1);
 

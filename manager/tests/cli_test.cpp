@@ -323,8 +323,9 @@ TEST_F(Cli, ShowStats) {
                                                    "        654321     200     1\n"
                                                    "    drops: no-route 1 bad-vni 2\n");
     EXPECT_EQ(run({"-s", "-s", "link", "show"}), 0);
-    EXPECT_NE(out.str().find("    drops: no-route 1 no-node 0 bad-header 0 bad-vni 2 "
-                             "unknown-peer 0 policy 0 too-big 0 no-memory 0 proto 0\n"),
+    EXPECT_NE(out.str().find(
+                  "    drops: no-route 1 no-node 0 bad-header 0 bad-vni 2 "
+                  "unknown-peer 0 policy 0 too-big 0 no-memory 0 proto 0 no-underlay 0 encap 0\n"),
               std::string::npos)
         << out.str();
     EXPECT_EQ(run({"link", "show"}), 0);

@@ -127,7 +127,28 @@
  *   of the attributes above.
  *
  * WEFT_CMD_ENDPOINT_ADD, WEFT_CMD_ENDPOINT_DEL, WEFT_CMD_ENDPOINT_GET
- *   (planned) Local pods: WEFT_A_ENDPOINT nested, enum weft_endpoint_attr.
+ *   (implemented) Local pods, keyed by the host side of their interface:
+ *   WEFT_A_ENDPOINT nested, enum weft_endpoint_attr.
+ *   ADD:  request  device, WEFT_A_ENDPOINT with WEFT_ENDPOINT_A_IFINDEX (an
+ *                  existing interface of the netns that is not a weft
+ *                  device: ENODEV / EINVAL otherwise), one to
+ *                  WEFT_ENDPOINT_MAX_ADDRS unicast addresses in any mix of
+ *                  WEFT_ENDPOINT_A_ADDR4 and _ADDR6 (repeated attributes),
+ *                  optionally WEFT_ENDPOINT_A_IDENTITY (default 0);
+ *                  optionally WEFT_A_REPLACE.
+ *         An endpoint on that interface gives EEXIST unless WEFT_A_REPLACE
+ *         is set: then its addresses and identity become the request's. An
+ *         address that belongs to another endpoint of the device gives
+ *         EADDRINUSE, and the request changes nothing.
+ *   DEL:  request  device, WEFT_A_ENDPOINT with the ifindex or one of the
+ *         endpoint's addresses; removes the whole endpoint. ENOENT if none.
+ *   GET do:   request as DEL; replies one endpoint message, or ENOENT.
+ *   GET dump: request the device only; one endpoint message per endpoint,
+ *         in ifindex order.
+ *   An endpoint message carries WEFT_A_IFINDEX (the weft device) and
+ *   WEFT_A_ENDPOINT with the ifindex, every address and the identity.
+ *   An endpoint goes away by itself when its host interface is
+ *   unregistered (the pod's netns was deleted).
  *
  * WEFT_CMD_IDENTITY_SET, WEFT_CMD_IDENTITY_DEL, WEFT_CMD_IDENTITY_GET
  *   (planned) Address prefix to security identity (the ipcache):
@@ -266,6 +287,14 @@ enum weft_drop_reason {
 	WEFT_DROP_TOO_BIG,	/* larger than the path MTU, ICMP sent */
 	WEFT_DROP_NO_MEMORY,	/* allocation or headroom failure */
 	WEFT_DROP_PROTO,	/* not IPv4 or IPv6 */
+	WEFT_DROP_NO_UNDERLAY,	/* no underlay route to the node, or the
+				 * route leads back into a weft device
+				 */
+	WEFT_DROP_ENCAP,	/* the node's encapsulation cannot carry the
+				 * packet: IPv6 over IP-in-IP, native routing
+				 * of the other family or to a node that is
+				 * not on the local subnet
+				 */
 
 	__WEFT_DROP_MAX
 };
@@ -334,7 +363,10 @@ enum weft_route_attr {
 
 #define WEFT_ROUTE_A_MAX (__WEFT_ROUTE_A_MAX - 1)
 
-/* Local pod endpoint, nested in WEFT_A_ENDPOINT (planned). */
+/* Most addresses one endpoint may carry. */
+#define WEFT_ENDPOINT_MAX_ADDRS	16
+
+/* Local pod endpoint, nested in WEFT_A_ENDPOINT. */
 enum weft_endpoint_attr {
 	WEFT_ENDPOINT_A_UNSPEC,
 	WEFT_ENDPOINT_A_IFINDEX,	/* NLA_U32: host-side interface */

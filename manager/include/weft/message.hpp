@@ -123,7 +123,7 @@ struct DeviceSettings {
 };
 
 // Number of drop reasons libweft knows (enum weft_drop_reason).
-inline constexpr std::size_t drop_reason_count = 9;
+inline constexpr std::size_t drop_reason_count = 11;
 
 struct DeviceStats {
     std::uint64_t rx_packets = 0;
