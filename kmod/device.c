@@ -4,7 +4,9 @@
  */
 
 #include "device.h"
+#include "endpoint.h"
 #include "node.h"
+#include "tunnel.h"
 
 #include <linux/capability.h>
 #include <linux/if_arp.h>
@@ -65,25 +67,6 @@ void weft_dev_get_stats(struct weft_dev *wd, struct weft_stats *st)
 	}
 }
 
-static netdev_tx_t weft_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	struct weft_dev *wd = netdev_priv(dev);
-	enum weft_drop_reason reason;
-
-	/* No encapsulation yet: every IP packet is unroutable through weft. */
-	switch (skb->protocol) {
-	case htons(ETH_P_IP):
-	case htons(ETH_P_IPV6):
-		reason = WEFT_DROP_NO_ROUTE;
-		break;
-	default:
-		reason = WEFT_DROP_PROTO;
-		break;
-	}
-	weft_dev_drop(wd, skb, WEFT_TX, reason);
-	return NETDEV_TX_OK;
-}
-
 static void weft_get_stats64(struct net_device *dev,
 			     struct rtnl_link_stats64 *s)
 {
@@ -99,8 +82,15 @@ static void weft_get_stats64(struct net_device *dev,
 	}
 }
 
+static int weft_dev_init(struct net_device *dev)
+{
+	struct weft_dev *wd = netdev_priv(dev);
+
+	return gro_cells_init(&wd->gro_cells, dev);
+}
+
 /* Runs on every unregistration path: ip link del, netns exit, module unload,
- * and a registration that failed half way.
+ * and a registration that failed half way (after ndo_init succeeded).
  */
 static void weft_dev_uninit(struct net_device *dev)
 {
@@ -110,6 +100,18 @@ static void weft_dev_uninit(struct net_device *dev)
 	ASSERT_RTNL();
 	if (xa_cmpxchg(&wn->devs, dev->ifindex, wd, NULL, 0) == wd)
 		wn->generation++;
+	gro_cells_destroy(&wd->gro_cells);
+}
+
+static int weft_dev_open(struct net_device *dev)
+{
+	return weft_tunnel_open(netdev_priv(dev));
+}
+
+static int weft_dev_stop(struct net_device *dev)
+{
+	weft_tunnel_stop(netdev_priv(dev));
+	return 0;
 }
 
 /* Runs once the last reference is gone, after ndo_uninit. */
@@ -118,6 +120,7 @@ static void weft_dev_destruct(struct net_device *dev)
 	struct weft_dev *wd = netdev_priv(dev);
 
 	weft_dev_tables_free(wd);
+	weft_cfg_free(wd);
 	free_percpu(wd->drops);
 	weft_dev_free_tstats(dev);
 	mutex_destroy(&wd->lock);
@@ -125,8 +128,11 @@ static void weft_dev_destruct(struct net_device *dev)
 }
 
 static const struct net_device_ops weft_netdev_ops = {
+	.ndo_init		= weft_dev_init,
 	.ndo_uninit		= weft_dev_uninit,
-	.ndo_start_xmit		= weft_xmit,
+	.ndo_open		= weft_dev_open,
+	.ndo_stop		= weft_dev_stop,
+	.ndo_start_xmit		= weft_tunnel_xmit,
 	.ndo_get_stats64	= weft_get_stats64,
 };
 
@@ -145,6 +151,12 @@ static void weft_setup(struct net_device *dev)
 	dev->min_mtu = IPV4_MIN_MTU;
 	dev->max_mtu = WEFT_MAX_MTU;
 	dev->needs_free_netdev = true;
+	/* Offloads survive encapsulation: GSO packets leave as UDP tunnel or
+	 * IP-in-IP GSO, checksums stay partial for the underlay to finish.
+	 */
+	dev->features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM |
+			NETIF_F_FRAGLIST | NETIF_F_GSO_SOFTWARE;
+	dev->hw_features = dev->features;
 	weft_dev_set_lltx(dev);
 	/* A weft device's tables name underlay addresses of the netns it was
 	 * made in; it stays there.
@@ -186,6 +198,11 @@ static int weft_newlink(struct net *src_net, struct net_device *dev,
 	err = weft_dev_alloc_tstats(dev);
 	if (err)
 		goto err_drops;
+	mutex_lock(&wd->lock);
+	err = weft_cfg_publish(wd, &wd->cfg);
+	mutex_unlock(&wd->lock);
+	if (err)
+		goto err_tstats;
 
 	err = register_netdevice(dev);
 	if (err)
@@ -206,6 +223,7 @@ static int weft_newlink(struct net *src_net, struct net_device *dev,
 	return 0;
 
 err_tstats:
+	weft_cfg_free(wd);
 	weft_dev_free_tstats(dev);
 err_drops:
 	free_percpu(wd->drops);
@@ -274,18 +292,36 @@ static int weft_netdev_event(struct notifier_block *nb, unsigned long event,
 	struct weft_net *wn;
 	struct weft_dev *wd;
 	unsigned long idx;
+	int mtu;
 
-	if (event != NETDEV_UNREGISTER)
+	/* A weft device is never an underlay or a pod's interface. */
+	if (weft_is_weft_dev(dev))
+		return NOTIFY_DONE;
+	if (event != NETDEV_UNREGISTER && event != NETDEV_CHANGEMTU)
 		return NOTIFY_DONE;
 
 	wn = weft_pernet(dev_net(dev));
 	xa_for_each(&wn->devs, idx, wd) {
+		mtu = 0;
 		mutex_lock(&wd->lock);
-		if (wd->cfg.underlay_ifindex == dev->ifindex) {
-			wd->cfg.underlay_ifindex = 0;
-			wd->generation++;
+		if (event == NETDEV_CHANGEMTU) {
+			if (wd->cfg.underlay_ifindex == dev->ifindex)
+				mtu = weft_underlay_mtu(wd);
+		} else {
+			if (wd->cfg.underlay_ifindex == dev->ifindex) {
+				wd->cfg.underlay_ifindex = 0;
+				wd->generation++;
+				/* On failure the datapath keeps the old
+				 * ifindex, whose route lookups now fail.
+				 */
+				weft_cfg_publish(wd, &wd->cfg);
+			}
+			weft_endpoint_ifdown(wd, dev->ifindex);
 		}
 		mutex_unlock(&wd->lock);
+		/* Outside wd->lock: the change notifies this function. */
+		if (mtu && mtu != wd->dev->mtu)
+			dev_set_mtu(wd->dev, mtu);
 	}
 	return NOTIFY_DONE;
 }

@@ -15,6 +15,7 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/xarray.h>
 #include <linux/weft.h>
+#include <net/gro_cells.h>
 #include <net/netns/generic.h>
 
 /* Largest encapsulation: outer Ethernet + IPv6 + UDP + VXLAN + inner Ethernet. */
@@ -46,6 +47,9 @@ struct weft_drop_stats {
 
 #define WEFT_NODE_HASH_BITS	8
 #define WEFT_NODE_HASH_SIZE	BIT(WEFT_NODE_HASH_BITS)
+/* Sized for a node's few hundred pods with a v4 and a v6 address each. */
+#define WEFT_EP_HASH_BITS	10
+#define WEFT_EP_HASH_SIZE	BIT(WEFT_EP_HASH_BITS)
 
 struct weft_dev {
 	struct net_device *dev;
@@ -59,6 +63,14 @@ struct weft_dev {
 	struct weft_cfg cfg;
 	u32 generation;
 
+	/* The datapath's view of @cfg: an immutable copy, replaced under
+	 * @lock on every change and read under RCU (kmod/tunnel.c).
+	 */
+	struct weft_live __rcu *live;
+	/* VXLAN receive sockets on cfg.port while the device is up; RTNL. */
+	struct socket *sock4, *sock6;
+	struct gro_cells gro_cells;
+
 	/* Peer nodes by underlay address (kmod/node.h), and the routes to
 	 * them. Written under @lock, read under RCU; freed by the destructor.
 	 */
@@ -66,6 +78,15 @@ struct weft_dev {
 	unsigned int nnodes;
 	u32 node_generation;	/* changes with every node added or removed */
 	struct weft_rtable routes;
+
+	/* Local pod endpoints (kmod/endpoint.h): by host ifindex, and by
+	 * address. Written under @lock, read under RCU; freed by the
+	 * destructor.
+	 */
+	struct xarray endpoints;
+	struct hlist_head ep_addrs[WEFT_EP_HASH_SIZE];
+	unsigned int nendpoints;
+	u32 ep_generation;	/* changes with every endpoint change */
 };
 
 /* Per network namespace: its weft devices by ifindex, for dumps. Written

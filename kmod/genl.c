@@ -4,9 +4,13 @@
  */
 
 #include "device.h"
+#include "endpoint.h"
 #include "genl.h"
 #include "node.h"
+#include "tunnel.h"
 
+#include <linux/slab.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/ipv6.h>
 
@@ -319,9 +323,10 @@ static int weft_check_underlay(struct weft_dev *wd, struct nlattr *a,
 static int weft_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[WEFT_DEV_A_MAX + 1];
+	struct weft_live *live;
+	struct weft_cfg cfg;
 	struct weft_dev *wd;
-	struct weft_cfg *cfg;
-	int err;
+	int err, mtu = 0;
 
 	if (GENL_REQ_ATTR_CHECK(info, WEFT_A_DEV)) {
 		NL_SET_ERR_MSG(info->extack, "WEFT_A_DEV is required");
@@ -345,24 +350,50 @@ static int weft_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto out;
 
+	/* RTNL for the sockets (a new port) and the MTU (a new underlay). */
+	rtnl_lock();
 	mutex_lock(&wd->lock);
-	cfg = &wd->cfg;
+	cfg = wd->cfg;
 	if (tb[WEFT_DEV_A_VNI])
-		cfg->vni = nla_get_u32(tb[WEFT_DEV_A_VNI]);
+		cfg.vni = nla_get_u32(tb[WEFT_DEV_A_VNI]);
 	if (tb[WEFT_DEV_A_PORT])
-		cfg->port = nla_get_u16(tb[WEFT_DEV_A_PORT]);
+		cfg.port = nla_get_u16(tb[WEFT_DEV_A_PORT]);
 	if (tb[WEFT_DEV_A_LOCAL4])
-		cfg->local4 = nla_get_in_addr(tb[WEFT_DEV_A_LOCAL4]);
+		cfg.local4 = nla_get_in_addr(tb[WEFT_DEV_A_LOCAL4]);
 	if (tb[WEFT_DEV_A_LOCAL6])
-		cfg->local6 = nla_get_in6_addr(tb[WEFT_DEV_A_LOCAL6]);
+		cfg.local6 = nla_get_in6_addr(tb[WEFT_DEV_A_LOCAL6]);
 	if (tb[WEFT_DEV_A_UNDERLAY])
-		cfg->underlay_ifindex = nla_get_u32(tb[WEFT_DEV_A_UNDERLAY]);
+		cfg.underlay_ifindex = nla_get_u32(tb[WEFT_DEV_A_UNDERLAY]);
 	if (tb[WEFT_DEV_A_VTEP_MAC])
-		ether_addr_copy(cfg->vtep_mac, nla_data(tb[WEFT_DEV_A_VTEP_MAC]));
+		ether_addr_copy(cfg.vtep_mac, nla_data(tb[WEFT_DEV_A_VTEP_MAC]));
 	if (tb[WEFT_DEV_A_CROSSSUBNET])
-		cfg->crosssubnet = nla_get_u8(tb[WEFT_DEV_A_CROSSSUBNET]);
+		cfg.crosssubnet = nla_get_u8(tb[WEFT_DEV_A_CROSSSUBNET]);
+
+	live = weft_live_alloc(&cfg);
+	if (!live) {
+		err = -ENOMEM;
+		goto unlock;
+	}
+	if (cfg.port != wd->cfg.port) {
+		err = weft_tunnel_set_port(wd, cfg.port);
+		if (err) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[WEFT_DEV_A_PORT],
+					    "WEFT_DEV_A_PORT: cannot bind the VXLAN port");
+			kfree(live);
+			goto unlock;
+		}
+	}
+	weft_live_commit(wd, live);
+	wd->cfg = cfg;
 	wd->generation++;
+	weft_nodes_reset_dst(wd);
+	mtu = weft_underlay_mtu(wd);
+unlock:
 	mutex_unlock(&wd->lock);
+	/* Outside wd->lock: the netdev notifier takes it. */
+	if (mtu && mtu != wd->dev->mtu)
+		dev_set_mtu(wd->dev, mtu);
+	rtnl_unlock();
 out:
 	dev_put(wd->dev);
 	return err;
@@ -618,6 +649,8 @@ static int weft_nl_node_add_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -EEXIST;
 	} else if (node) {
 		WRITE_ONCE(node->params.word, p.word);
+		/* The encapsulation is part of the route's flow. */
+		dst_cache_reset(&node->dst_cache);
 		wd->node_generation++;
 		wd->generation++;
 	} else {
@@ -1074,6 +1107,432 @@ out:
 	return skb->len;
 }
 
+/* ---- endpoints ---- */
+
+static const struct nla_policy weft_endpoint_policy[WEFT_ENDPOINT_A_MAX + 1] = {
+	[WEFT_ENDPOINT_A_IFINDEX]	= { .type = NLA_U32 },
+	[WEFT_ENDPOINT_A_ADDR4]		= NLA_POLICY_EXACT_LEN(sizeof(__be32)),
+	[WEFT_ENDPOINT_A_ADDR6]		= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[WEFT_ENDPOINT_A_IDENTITY]	= { .type = NLA_U32 },
+};
+
+/* ENDPOINT_DEL and ENDPOINT_GET name an endpoint by its ifindex or by one
+ * of its addresses.
+ */
+static const struct nla_policy weft_endpoint_key_policy[WEFT_ENDPOINT_A_MAX + 1] = {
+	[WEFT_ENDPOINT_A_IFINDEX]	= { .type = NLA_U32 },
+	[WEFT_ENDPOINT_A_ADDR4]		= NLA_POLICY_EXACT_LEN(sizeof(__be32)),
+	[WEFT_ENDPOINT_A_ADDR6]		= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+};
+
+static const struct nla_policy weft_endpoint_top_policy[WEFT_A_MAX + 1] = {
+	[WEFT_A_IFINDEX]	= { .type = NLA_U32 },
+	[WEFT_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[WEFT_A_ENDPOINT]	= NLA_POLICY_NESTED(weft_endpoint_policy),
+	[WEFT_A_REPLACE]	= { .type = NLA_FLAG },
+};
+
+static const struct nla_policy weft_endpoint_key_top_policy[WEFT_A_MAX + 1] = {
+	[WEFT_A_IFINDEX]	= { .type = NLA_U32 },
+	[WEFT_A_IFNAME]		= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[WEFT_A_ENDPOINT]	= NLA_POLICY_NESTED(weft_endpoint_key_policy),
+};
+
+struct weft_endpoint_dump {
+	int ifindex;		/* the weft device */
+	unsigned long next;	/* the host ifindex to resume at */
+};
+
+static_assert(sizeof(struct weft_endpoint_dump) <=
+	      sizeof_field(struct netlink_callback, ctx));
+
+/* An ENDPOINT_ADD request, with its attributes for the extended ACK. */
+struct weft_endpoint_msg {
+	struct weft_endpoint_req req;
+	struct nlattr *nest;
+	struct nlattr *ifindex;
+	struct nlattr *addr[WEFT_ENDPOINT_MAX_ADDRS];
+};
+
+/* An ENDPOINT_DEL or ENDPOINT_GET request: by ifindex, or by address. */
+struct weft_endpoint_key {
+	struct nlattr *nest;
+	struct nlattr *attr;
+	int ifindex;		/* 0 when the key is an address */
+	int family;
+	const void *addr;
+};
+
+static bool weft_ep_addr_unicast(int family, const struct nlattr *a)
+{
+	struct in6_addr a6;
+	__be32 a4;
+
+	if (family == AF_INET) {
+		a4 = nla_get_in_addr(a);
+		return a4 && !ipv4_is_multicast(a4) && !ipv4_is_lbcast(a4);
+	}
+	a6 = nla_get_in6_addr(a);
+	return !ipv6_addr_any(&a6) && !ipv6_addr_is_multicast(&a6);
+}
+
+static struct nlattr *weft_endpoint_nest(struct genl_info *info)
+{
+	struct nlattr *nest = info->attrs[WEFT_A_ENDPOINT];
+
+	if (!nest) {
+		NL_SET_ERR_MSG(info->extack, "WEFT_A_ENDPOINT is required");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, WEFT_A_ENDPOINT);
+	}
+	return nest;
+}
+
+/* Parses the addresses of an ADD: at least one, at most
+ * WEFT_ENDPOINT_MAX_ADDRS, each unicast and given once.
+ */
+static int weft_parse_endpoint_addrs(struct weft_endpoint_msg *m,
+				     struct netlink_ext_ack *extack)
+{
+	struct weft_endpoint_req *req = &m->req;
+	unsigned int i, n = 0;
+	struct nlattr *a;
+	int rem, family;
+
+	nla_for_each_nested(a, m->nest, rem) {
+		if (nla_type(a) == WEFT_ENDPOINT_A_ADDR4)
+			family = AF_INET;
+		else if (nla_type(a) == WEFT_ENDPOINT_A_ADDR6)
+			family = AF_INET6;
+		else
+			continue;
+		if (n == WEFT_ENDPOINT_MAX_ADDRS) {
+			NL_SET_ERR_MSG_ATTR(extack, a,
+					    "an endpoint has at most WEFT_ENDPOINT_MAX_ADDRS ("
+					    __stringify(WEFT_ENDPOINT_MAX_ADDRS) ") addresses");
+			return -E2BIG;
+		}
+		if (!weft_ep_addr_unicast(family, a)) {
+			if (family == AF_INET)
+				NL_SET_ERR_MSG_ATTR(extack, a,
+						    "WEFT_ENDPOINT_A_ADDR4 must be a unicast address");
+			else
+				NL_SET_ERR_MSG_ATTR(extack, a,
+						    "WEFT_ENDPOINT_A_ADDR6 must be a unicast address");
+			return -EINVAL;
+		}
+		for (i = 0; i < n; i++) {
+			if (req->addrs[i].family == family &&
+			    !memcmp(&req->addrs[i].addr, nla_data(a), weft_alen(family))) {
+				NL_SET_ERR_MSG_ATTR(extack, a,
+						    "address given twice");
+				return -EINVAL;
+			}
+		}
+		req->addrs[n].family = family;
+		memcpy(&req->addrs[n].addr, nla_data(a), weft_alen(family));
+		m->addr[n++] = a;
+	}
+	if (!n) {
+		NL_SET_ERR_MSG_ATTR(extack, m->nest,
+				    "WEFT_ENDPOINT_A_ADDR4 or WEFT_ENDPOINT_A_ADDR6 is required");
+		NL_SET_ERR_ATTR_MISS(extack, m->nest, WEFT_ENDPOINT_A_ADDR4);
+		return -EINVAL;
+	}
+	req->naddrs = n;
+	return 0;
+}
+
+static int weft_parse_endpoint(struct genl_info *info,
+			       struct weft_endpoint_msg *m)
+{
+	struct nlattr *tb[WEFT_ENDPOINT_A_MAX + 1];
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->nest = weft_endpoint_nest(info);
+	if (!m->nest)
+		return -EINVAL;
+	err = nla_parse_nested(tb, WEFT_ENDPOINT_A_MAX, m->nest,
+			       weft_endpoint_policy, info->extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(info->extack, m->nest, tb,
+			      WEFT_ENDPOINT_A_IFINDEX)) {
+		NL_SET_ERR_MSG(info->extack, "WEFT_ENDPOINT_A_IFINDEX is required");
+		return -EINVAL;
+	}
+	m->ifindex = tb[WEFT_ENDPOINT_A_IFINDEX];
+	m->req.ifindex = nla_get_u32(m->ifindex);
+	if (tb[WEFT_ENDPOINT_A_IDENTITY])
+		m->req.identity = nla_get_u32(tb[WEFT_ENDPOINT_A_IDENTITY]);
+	return weft_parse_endpoint_addrs(m, info->extack);
+}
+
+static int weft_parse_endpoint_key(struct genl_info *info,
+				   struct weft_endpoint_key *key)
+{
+	struct nlattr *tb[WEFT_ENDPOINT_A_MAX + 1], *a;
+	int rem, n = 0, err;
+
+	memset(key, 0, sizeof(*key));
+	key->nest = weft_endpoint_nest(info);
+	if (!key->nest)
+		return -EINVAL;
+	err = nla_parse_nested(tb, WEFT_ENDPOINT_A_MAX, key->nest,
+			       weft_endpoint_key_policy, info->extack);
+	if (err)
+		return err;
+
+	/* The policy let only keys through; exactly one may be given. */
+	nla_for_each_nested(a, key->nest, rem) {
+		if (n++) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "name the endpoint by one attribute: WEFT_ENDPOINT_A_IFINDEX, _ADDR4 or _ADDR6");
+			return -EINVAL;
+		}
+		key->attr = a;
+	}
+	if (!n) {
+		NL_SET_ERR_MSG_ATTR(info->extack, key->nest,
+				    "WEFT_ENDPOINT_A_IFINDEX, _ADDR4 or _ADDR6 is required");
+		NL_SET_ERR_ATTR_MISS(info->extack, key->nest,
+				     WEFT_ENDPOINT_A_IFINDEX);
+		return -EINVAL;
+	}
+	switch (nla_type(key->attr)) {
+	case WEFT_ENDPOINT_A_IFINDEX:
+		key->ifindex = nla_get_u32(key->attr);
+		/* No interface has index 0; this keeps "by address" apart. */
+		if (key->ifindex <= 0)
+			key->ifindex = -1;
+		break;
+	case WEFT_ENDPOINT_A_ADDR4:
+		key->family = AF_INET;
+		key->addr = nla_data(key->attr);
+		break;
+	default:
+		key->family = AF_INET6;
+		key->addr = nla_data(key->attr);
+		break;
+	}
+	return 0;
+}
+
+/* Context: wd->lock. */
+static struct weft_endpoint *weft_endpoint_find(struct weft_dev *wd,
+						const struct weft_endpoint_key *key)
+{
+	if (key->ifindex)
+		return weft_endpoint_get(wd, key->ifindex);
+	return weft_endpoint_lookup(wd, key->family, key->addr);
+}
+
+static int weft_put_endpoint(struct sk_buff *skb,
+			     const struct weft_endpoint *ep)
+{
+	const struct weft_ep_addr *ea;
+	struct nlattr *nest;
+	unsigned int i;
+
+	nest = nla_nest_start(skb, WEFT_A_ENDPOINT);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, WEFT_ENDPOINT_A_IFINDEX, ep->ifindex))
+		goto cancel;
+	for (i = 0; i < ep->naddrs; i++) {
+		ea = &ep->addrs[i];
+		if (nla_put(skb, ea->family == AF_INET ? WEFT_ENDPOINT_A_ADDR4 :
+			    WEFT_ENDPOINT_A_ADDR6, weft_alen(ea->family),
+			    &ea->addr))
+			goto cancel;
+	}
+	if (nla_put_u32(skb, WEFT_ENDPOINT_A_IDENTITY, ep->identity))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(skb, nest);
+	return -EMSGSIZE;
+}
+
+static int weft_nl_endpoint_add_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	bool replace = nla_get_flag(info->attrs[WEFT_A_REPLACE]);
+	struct netlink_ext_ack *extack = info->extack;
+	struct weft_endpoint_msg *m;
+	struct weft_dev *wd;
+	int err;
+
+	wd = weft_dev_from_info(info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+	m = kmalloc(sizeof(*m), GFP_KERNEL);
+	if (!m) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = weft_parse_endpoint(info, m);
+	if (err)
+		goto out_free;
+
+	mutex_lock(&wd->lock);
+	err = weft_endpoint_add(wd, &m->req, replace);
+	mutex_unlock(&wd->lock);
+
+	switch (err) {
+	case 0:
+		break;
+	case -ENODEV:
+		NL_SET_ERR_MSG_ATTR(extack, m->ifindex,
+				    "WEFT_ENDPOINT_A_IFINDEX: no such device in this network namespace");
+		break;
+	case -EINVAL:
+		NL_SET_ERR_MSG_ATTR(extack, m->ifindex,
+				    "WEFT_ENDPOINT_A_IFINDEX cannot be a weft device");
+		break;
+	case -EEXIST:
+		NL_SET_ERR_MSG_ATTR(extack, m->nest,
+				    "endpoint exists on that interface (WEFT_A_REPLACE replaces it)");
+		break;
+	case -EADDRINUSE:
+		NL_SET_ERR_MSG_ATTR(extack, m->addr[m->req.conflict],
+				    "address belongs to another endpoint");
+		break;
+	default:
+		NL_SET_ERR_MSG(extack, "cannot add the endpoint");
+		break;
+	}
+out_free:
+	kfree(m);
+out:
+	dev_put(wd->dev);
+	return err;
+}
+
+static int weft_nl_endpoint_del_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct weft_endpoint_key key;
+	struct weft_endpoint *ep;
+	struct weft_dev *wd;
+	int err;
+
+	wd = weft_dev_from_info(info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+	err = weft_parse_endpoint_key(info, &key);
+	if (err)
+		goto out;
+
+	mutex_lock(&wd->lock);
+	ep = weft_endpoint_find(wd, &key);
+	if (ep) {
+		weft_endpoint_delete(wd, ep);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, key.attr, "no such endpoint");
+		err = -ENOENT;
+	}
+	mutex_unlock(&wd->lock);
+out:
+	dev_put(wd->dev);
+	return err;
+}
+
+static int weft_nl_endpoint_get_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct weft_endpoint_key key;
+	struct weft_endpoint *ep;
+	struct sk_buff *msg;
+	struct weft_dev *wd;
+	void *hdr;
+	int err;
+
+	wd = weft_dev_from_info(info);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+	err = weft_parse_endpoint_key(info, &key);
+	if (err)
+		goto out;
+
+	msg = weft_reply_new(info, WEFT_CMD_ENDPOINT_GET, &hdr);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	mutex_lock(&wd->lock);
+	ep = weft_endpoint_find(wd, &key);
+	if (ep) {
+		err = nla_put_u32(msg, WEFT_A_IFINDEX, wd->dev->ifindex) ?:
+		      weft_put_endpoint(msg, ep);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, key.attr, "no such endpoint");
+		err = -ENOENT;
+	}
+	mutex_unlock(&wd->lock);
+	err = weft_reply_send(msg, hdr, info, err);
+out:
+	dev_put(wd->dev);
+	return err;
+}
+
+static int weft_nl_endpoint_get_start(struct netlink_callback *cb)
+{
+	struct weft_endpoint_dump *ctx = (void *)cb->ctx;
+
+	return weft_dump_start_dev(cb, &ctx->ifindex);
+}
+
+/*
+ * One message per endpoint, in host ifindex order; the context holds the
+ * ifindex to resume at. The endpoint generation goes into cb->seq, so
+ * endpoints coming, going or being replaced during the dump flag
+ * NLM_F_DUMP_INTR.
+ */
+static int weft_nl_endpoint_get_dumpit(struct sk_buff *skb,
+				       struct netlink_callback *cb)
+{
+	struct weft_endpoint_dump *ctx = (void *)cb->ctx;
+	struct weft_endpoint *ep;
+	struct weft_dev *wd;
+	unsigned long idx;
+	int err = 0;
+	void *hdr;
+
+	wd = weft_dump_dev(cb, ctx->ifindex);
+	if (IS_ERR(wd))
+		return PTR_ERR(wd);
+
+	mutex_lock(&wd->lock);
+	cb->seq = weft_dump_seq(wd->ep_generation);
+	xa_for_each_start(&wd->endpoints, idx, ep, ctx->next) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &weft_genl_family,
+				  NLM_F_MULTI, WEFT_CMD_ENDPOINT_GET);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		nl_dump_check_consistent(cb, genlmsg_nlhdr(hdr));
+		err = nla_put_u32(skb, WEFT_A_IFINDEX, ctx->ifindex) ?:
+		      weft_put_endpoint(skb, ep);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		ctx->next = idx + 1;
+	}
+	mutex_unlock(&wd->lock);
+	dev_put(wd->dev);
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
 static const struct genl_ops weft_genl_ops[] = {
 	{
 		.cmd	= WEFT_CMD_DEV_GET,
@@ -1131,6 +1590,28 @@ static const struct genl_ops weft_genl_ops[] = {
 		.start	= weft_nl_route_get_start,
 		.dumpit	= weft_nl_route_get_dumpit,
 		.policy	= weft_route_key_top_policy,
+		.maxattr = WEFT_A_MAX,
+	},
+	{
+		.cmd	= WEFT_CMD_ENDPOINT_ADD,
+		.doit	= weft_nl_endpoint_add_doit,
+		.policy	= weft_endpoint_top_policy,
+		.maxattr = WEFT_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= WEFT_CMD_ENDPOINT_DEL,
+		.doit	= weft_nl_endpoint_del_doit,
+		.policy	= weft_endpoint_key_top_policy,
+		.maxattr = WEFT_A_MAX,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= WEFT_CMD_ENDPOINT_GET,
+		.doit	= weft_nl_endpoint_get_doit,
+		.start	= weft_nl_endpoint_get_start,
+		.dumpit	= weft_nl_endpoint_get_dumpit,
+		.policy	= weft_endpoint_key_top_policy,
 		.maxattr = WEFT_A_MAX,
 	},
 };

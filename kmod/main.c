@@ -5,6 +5,7 @@
 
 #include "device.h"
 #include "genl.h"
+#include "tunnel.h"
 #include "route.h"
 
 #include <linux/module.h>
@@ -43,13 +44,18 @@ static int __init weft_init(void)
 	err = weft_device_init();
 	if (err)
 		goto err_route;
-	err = weft_genl_init();
+	err = weft_tunnel_init();
 	if (err)
 		goto err_device;
+	err = weft_genl_init();
+	if (err)
+		goto err_tunnel;
 	pr_info("weft: pod network device, genl family %s version %d\n",
 		WEFT_GENL_NAME, WEFT_GENL_VERSION);
 	return 0;
 
+err_tunnel:
+	weft_tunnel_uninit();
 err_device:
 	weft_device_uninit();
 err_route:
@@ -63,6 +69,7 @@ static void __exit weft_exit(void)
 
 	/* No new configuration first, then the devices, then the netns state. */
 	weft_genl_uninit();
+	weft_tunnel_uninit();
 	weft_device_uninit();
 	rcu_barrier();
 	weft_route_uninit();

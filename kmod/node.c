@@ -4,6 +4,7 @@
  * lifetime rules, uapi/linux/weft.h for the netlink side.
  */
 
+#include "endpoint.h"
 #include "node.h"
 
 #include <linux/jhash.h>
@@ -69,6 +70,11 @@ struct weft_node *weft_node_create(struct weft_dev *wd, int family,
 		kfree(node);
 		return ERR_PTR(-ENOMEM);
 	}
+	if (dst_cache_init(&node->dst_cache, GFP_KERNEL)) {
+		free_percpu(node->stats);
+		kfree(node);
+		return ERR_PTR(-ENOMEM);
+	}
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(node->stats, cpu)->syncp);
 	node->family = family;
@@ -87,6 +93,7 @@ static void weft_node_free_rcu(struct rcu_head *rcu)
 {
 	struct weft_node *node = container_of(rcu, struct weft_node, rcu);
 
+	dst_cache_destroy(&node->dst_cache);
 	free_percpu(node->stats);
 	kfree(node);
 	atomic_dec(&weft_debug_objects);
@@ -146,6 +153,20 @@ void weft_node_delete(struct weft_dev *wd, struct weft_node *node)
 	wd->node_generation++;
 	wd->generation++;
 	call_rcu(&node->rcu, weft_node_free_rcu);
+}
+
+/* Forgets every node's underlay route: the device's local address or
+ * underlay device changed. The caller holds wd->lock.
+ */
+void weft_nodes_reset_dst(struct weft_dev *wd)
+{
+	struct weft_node *node;
+	unsigned int b;
+
+	lockdep_assert_held(&wd->lock);
+	for (b = 0; b < WEFT_NODE_HASH_SIZE; b++)
+		hlist_for_each_entry(node, &wd->nodes[b], hnode)
+			dst_cache_reset(&node->dst_cache);
 }
 
 void weft_node_get_stats(const struct weft_node *node,
@@ -279,6 +300,7 @@ void weft_dev_tables_init(struct weft_dev *wd)
 		INIT_HLIST_HEAD(&wd->nodes[i]);
 	weft_rtable_init(&wd->routes, &wd->lock);
 	wd->node_generation = 1;
+	weft_endpoints_init(wd);
 }
 
 #define WEFT_FLUSH_BATCH	32
@@ -338,6 +360,7 @@ void weft_dev_tables_free(struct weft_dev *wd)
 	int i;
 
 	mutex_lock(&wd->lock);
+	weft_endpoints_free(wd);
 	weft_routes_drain(wd, AF_INET);
 	weft_routes_drain(wd, AF_INET6);
 	weft_rtable_free(&wd->routes);

@@ -17,6 +17,7 @@
 
 #include <linux/rcupdate.h>
 #include <linux/u64_stats_sync.h>
+#include <net/dst_cache.h>
 
 /* A node's counters, indexed by enum weft_stats_attr minus
  * WEFT_STATS_A_RX_PACKETS: rx/tx packets, rx/tx bytes, rx/tx drops.
@@ -48,6 +49,10 @@ struct weft_node {
 	union weft_node_params params;
 	unsigned int nroutes;		/* routes naming it; wd->lock */
 	struct weft_node_pcpu_stats __percpu *stats;
+	/* The underlay route to the node, per CPU (kmod/tunnel.c); reset
+	 * when the device's local address or underlay changes.
+	 */
+	struct dst_cache dst_cache;
 	struct rcu_head rcu;
 };
 
@@ -61,6 +66,7 @@ struct weft_node *weft_node_create(struct weft_dev *wd, int family,
 				   const void *addr,
 				   union weft_node_params params);
 void weft_node_delete(struct weft_dev *wd, struct weft_node *node);
+void weft_nodes_reset_dst(struct weft_dev *wd);
 void weft_node_get_stats(const struct weft_node *node,
 			 struct weft_node_stats *st);
 

@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 load=()
 case ${1:-} in
---module) load=(insmod "$2") ;;
+--module) load=("$(dirname "$0")/../../scripts/insmod-weft" "$2") ;;
 --dkms) load=(modprobe weft) ;;
 *) echo "usage: $0 (--module PATH.ko | --dkms)" >&2; exit 2 ;;
 esac

@@ -84,7 +84,7 @@ load_module()
 	if [ $dkms = 1 ]; then
 		modprobe weft
 	else
-		insmod "$module"
+		"$(dirname "$0")/../../scripts/insmod-weft" "$module"
 	fi
 }
 

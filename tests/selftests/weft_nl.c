@@ -505,7 +505,7 @@ int rtnl_ifindex(struct nl *rt, const char *name)
 
 /* ------------------------------------------------------- weft messages */
 
-static const char *const drop_names[] = {
+static const char *const drop_names[__WEFT_DROP_MAX] = {
 	[WEFT_DROP_NO_ROUTE] = "no_route",
 	[WEFT_DROP_NO_NODE] = "no_node",
 	[WEFT_DROP_BAD_HEADER] = "bad_header",
@@ -515,6 +515,8 @@ static const char *const drop_names[] = {
 	[WEFT_DROP_TOO_BIG] = "too_big",
 	[WEFT_DROP_NO_MEMORY] = "no_memory",
 	[WEFT_DROP_PROTO] = "proto",
+	[WEFT_DROP_NO_UNDERLAY] = "no_underlay",
+	[WEFT_DROP_ENCAP] = "encap",
 };
 
 const char *weft_drop_name(int reason)
@@ -725,4 +727,13 @@ int weft_dev_get(struct nl *nl, int ifindex, const char *name,
 		return -EBADMSG;
 	}
 	return c.err;
+}
+
+int rtnl_link_set_netns_pid(struct nl *rt, int ifindex, int pid)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = link_req(rt, buf, RTM_NEWLINK, 0, ifindex);
+
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_PID, (uint32_t)pid);
+	return nl_transact(rt, nlh, NULL, NULL, NULL);
 }

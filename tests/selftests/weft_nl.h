@@ -120,4 +120,7 @@ int weft_dev_get(struct nl *nl, int ifindex, const char *name,
 
 const char *weft_drop_name(int reason);
 
+/* Move a link into the network namespace of process pid (IFLA_NET_NS_PID). */
+int rtnl_link_set_netns_pid(struct nl *rt, int ifindex, int pid);
+
 #endif

@@ -139,9 +139,13 @@
  *         An endpoint on that interface gives EEXIST unless WEFT_A_REPLACE
  *         is set: then its addresses and identity become the request's. An
  *         address that belongs to another endpoint of the device gives
- *         EADDRINUSE, and the request changes nothing.
- *   DEL:  request  device, WEFT_A_ENDPOINT with the ifindex or one of the
- *         endpoint's addresses; removes the whole endpoint. ENOENT if none.
+ *         EADDRINUSE, and the request changes nothing. More than
+ *         WEFT_ENDPOINT_MAX_ADDRS addresses give E2BIG; none, one that is
+ *         not unicast (0.0.0.0, 255.255.255.255, multicast, ::) or one
+ *         given twice give EINVAL.
+ *   DEL:  request  device, WEFT_A_ENDPOINT with exactly one of the ifindex
+ *         or one of the endpoint's addresses (more: EINVAL); removes the
+ *         whole endpoint. ENOENT if none.
  *   GET do:   request as DEL; replies one endpoint message, or ENOENT.
  *   GET dump: request the device only; one endpoint message per endpoint,
  *         in ifindex order.
@@ -220,14 +224,15 @@ enum weft_attr {
 	WEFT_A_ROUTE,		/* NLA_NESTED: enum weft_route_attr; repeatable
 				 * in ROUTE_ADD and ROUTE_DEL
 				 */
-	WEFT_A_ENDPOINT,	/* NLA_NESTED: enum weft_endpoint_attr (planned) */
+	WEFT_A_ENDPOINT,	/* NLA_NESTED: enum weft_endpoint_attr */
 	WEFT_A_IDENTITY,	/* NLA_NESTED: enum weft_identity_attr (planned) */
 	WEFT_A_POLICY,		/* NLA_NESTED: enum weft_policy_attr (planned) */
 	WEFT_A_CT,		/* NLA_NESTED: enum weft_ct_attr (planned) */
 	WEFT_A_DROP,		/* NLA_NESTED: enum weft_drop_attr (planned) */
-	WEFT_A_REPLACE,		/* NLA_FLAG: NODE_ADD / ROUTE_ADD update an
-				 * existing object instead of failing with
-				 * EEXIST (genl cannot take NLM_F_REPLACE)
+	WEFT_A_REPLACE,		/* NLA_FLAG: NODE_ADD / ROUTE_ADD /
+				 * ENDPOINT_ADD update an existing object
+				 * instead of failing with EEXIST (genl
+				 * cannot take NLM_F_REPLACE)
 				 */
 
 	__WEFT_A_MAX
