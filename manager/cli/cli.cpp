@@ -32,8 +32,8 @@ int help_main(Context& ctx, Args args);
 // The objects of "weft OBJECT COMMAND": adding one is adding a line here
 // (and its NAME_main in its own file).
 constexpr Command object_table[] = {
-    {"link", link_main},
-    {"help", help_main},
+    {"link", link_main},         {"node", node_main}, {"route", route_main},
+    {"endpoint", endpoint_main}, {"help", help_main},
 };
 
 int help_main(Context& ctx, Args /*args*/) {
@@ -48,6 +48,24 @@ public:
     DeviceInfo dev_get(const DevRef& dev) override { return client_.dev_get(dev); }
     std::vector<DeviceInfo> dev_dump() override { return client_.dev_dump(); }
     void dev_set(const DevSetRequest& request) override { client_.dev_set(request); }
+
+    std::vector<NodeInfo> node_dump(const DevRef& dev) override { return client_.node_dump(dev); }
+    void node_add(const NodeAddRequest& request) override { client_.node_add(request); }
+    void node_del(const DevRef& dev, const IpAddr& addr) override { client_.node_del(dev, addr); }
+
+    std::vector<Route> route_dump(const DevRef& dev) override { return client_.route_dump(dev); }
+    void route_change(bool add, const DevRef& dev, std::span<const Route> routes,
+                      bool replace) override {
+        client_.route_change(add, dev, routes, replace);
+    }
+
+    std::vector<EndpointInfo> endpoint_dump(const DevRef& dev) override {
+        return client_.endpoint_dump(dev);
+    }
+    void endpoint_add(const EndpointAddRequest& request) override { client_.endpoint_add(request); }
+    void endpoint_del(const DevRef& dev, const EndpointKey& key) override {
+        client_.endpoint_del(dev, key);
+    }
 
 private:
     Client client_;
@@ -227,14 +245,9 @@ const Command& find_command(std::span<const Command> table, const std::string& w
     throw UsageError(kind + " \"" + word + "\" is unknown, try \"" + help_hint + "\".");
 }
 
-int run_command(Context& ctx, Args args) {
+int report_exception(Context& ctx) {
     try {
-        if (args.empty()) {
-            print_usage(ctx.err());
-            return exit_usage;
-        }
-        const Command& obj = find_command(object_table, args[0], "Object", "weft help");
-        return obj.handler(ctx, args.subspan(1));
+        throw;
     } catch (const UsageError& e) {
         ctx.err() << e.what() << "\n";
         return exit_usage;
@@ -243,6 +256,19 @@ int run_command(Context& ctx, Args args) {
         // anything unexpected.
         ctx.err() << "Error: " << e.what() << "\n";
         return exit_kernel;
+    }
+}
+
+int run_command(Context& ctx, Args args) {
+    try {
+        if (args.empty()) {
+            print_usage(ctx.err());
+            return exit_usage;
+        }
+        const Command& obj = find_command(object_table, args[0], "Object", "weft help");
+        return obj.handler(ctx, args.subspan(1));
+    } catch (const std::exception&) {
+        return report_exception(ctx);
     }
 }
 
@@ -291,8 +317,105 @@ std::vector<std::string> split_batch_line(std::string_view line) {
     return words;
 }
 
+namespace {
+
+// Runs a batch line by line, holding back route changes to send them
+// together: consecutive lines of one RouteGroup until another line, the end
+// of the file, or `max_pending` routes.
+class BatchRunner {
+public:
+    static constexpr std::size_t max_pending = 16384;
+
+    BatchRunner(Context& ctx, std::string name) : ctx_(ctx), name_(std::move(name)) {}
+
+    // Runs or queues the command on the line starting at `lineno`; false
+    // once the batch has to stop.
+    bool line(unsigned lineno, std::string_view text);
+    // Sends the queued route changes; false if one failed and the batch has
+    // to stop.
+    bool flush();
+    int status() const { return status_; }
+
+private:
+    // Reports the failure (with status `rc`) of the line `lineno`; whether
+    // the batch goes on.
+    bool failed(unsigned lineno, int rc) {
+        ctx_.err() << "Command failed " << name_ << ":" << lineno << "\n";
+        status_ = rc;
+        return ctx_.options().force;
+    }
+
+    Context& ctx_;
+    std::string name_;
+    int status_ = exit_ok;
+    std::optional<RouteGroup> group_;
+    std::vector<Route> routes_;
+    std::vector<unsigned> lines_; // the line of each queued route
+};
+
+bool BatchRunner::line(unsigned lineno, std::string_view text) {
+    std::vector<std::string> words;
+    std::optional<RouteChange> change;
+    try {
+        words = split_batch_line(text);
+        change = parse_route_change(words);
+    } catch (const UsageError& e) {
+        // The lines before this one take effect first.
+        std::string message = e.what();
+        if (!flush()) {
+            return false;
+        }
+        ctx_.err() << message << "\n";
+        return failed(lineno, exit_usage);
+    }
+    if (words.empty()) {
+        return true;
+    }
+    if (change) {
+        if (group_ && *group_ != change->group && !flush()) {
+            return false;
+        }
+        group_ = change->group;
+        routes_.push_back(change->route);
+        lines_.push_back(lineno);
+        return routes_.size() < max_pending || flush();
+    }
+    if (!flush()) {
+        return false;
+    }
+    int rc = run_command(ctx_, words);
+    return rc == exit_ok || failed(lineno, rc);
+}
+
+bool BatchRunner::flush() {
+    bool go_on = true;
+    std::size_t start = 0;
+    while (go_on && start < routes_.size()) {
+        std::size_t failed_at = start;
+        int rc;
+        try {
+            change_routes(ctx_, *group_, std::span(routes_).subspan(start));
+            break;
+        } catch (const BulkError& e) {
+            failed_at = std::min(start + e.index(), routes_.size() - 1);
+            rc = report_exception(ctx_);
+        } catch (const std::exception&) {
+            rc = report_exception(ctx_);
+        }
+        go_on = failed(lines_[failed_at], rc);
+        // The kernel stopped at the failing route: go on after it.
+        start = failed_at + 1;
+    }
+    group_.reset();
+    routes_.clear();
+    lines_.clear();
+    return go_on;
+}
+
+} // namespace
+
 int run_batch(Context& ctx, std::istream& in, const std::string& name) {
-    int status = exit_ok;
+    BatchRunner runner(ctx, name);
     std::string physical;
     unsigned lineno = 0;
     while (std::getline(in, physical)) {
@@ -305,26 +428,12 @@ int run_batch(Context& ctx, std::istream& in, const std::string& name) {
             line.pop_back();
             line += " " + physical;
         }
-        int rc;
-        try {
-            auto words = split_batch_line(line);
-            if (words.empty()) {
-                continue;
-            }
-            rc = run_command(ctx, words);
-        } catch (const UsageError& e) {
-            ctx.err() << e.what() << "\n";
-            rc = exit_usage;
-        }
-        if (rc != exit_ok) {
-            ctx.err() << "Command failed " << name << ":" << first_line << "\n";
-            status = rc;
-            if (!ctx.options().force) {
-                break;
-            }
+        if (!runner.line(first_line, line)) {
+            return runner.status();
         }
     }
-    return status;
+    runner.flush();
+    return runner.status();
 }
 
 int run(const std::vector<std::string>& argv, Env& env) {
@@ -349,12 +458,8 @@ int run(const std::vector<std::string>& argv, Env& env) {
         if (opts.netns) {
             env.enter_netns(*opts.netns);
         }
-    } catch (const UsageError& e) {
-        ctx.err() << e.what() << "\n";
-        return exit_usage;
-    } catch (const std::exception& e) {
-        ctx.err() << "Error: " << e.what() << "\n";
-        return exit_kernel;
+    } catch (const std::exception&) {
+        return report_exception(ctx);
     }
     if (opts.batch) {
         if (!cl.args.empty()) {

@@ -28,26 +28,6 @@ constexpr Command link_commands[] = {
     {"help", link_help},
 };
 
-UsageError incomplete() {
-    return UsageError("Command line is not complete. Try option \"help\"");
-}
-
-UsageError duplicate(const std::string& key, const std::string& value) {
-    return UsageError("Error: duplicate \"" + key + "\": \"" + value + "\" is the second value.");
-}
-
-UsageError garbage(const std::string& key, const std::string& value) {
-    return UsageError("Error: either \"" + key + "\" is duplicate, or \"" + value +
-                      "\" is a garbage.");
-}
-
-void check_ifname(const std::string& name) {
-    if (name.empty() || name.size() >= IFNAMSIZ || name.find('/') != std::string::npos ||
-        name.find_first_of(" \t\n:") != std::string::npos) {
-        throw invalid_argument(name, "\"dev\" not a valid ifname");
-    }
-}
-
 // Reads `[dev] NAME` at args[i]; returns false if args[i] is not for it.
 bool take_dev(Args args, std::size_t& i, std::optional<std::string>& dev) {
     const std::string& word = args[i];
@@ -68,19 +48,6 @@ bool take_dev(Args args, std::size_t& i, std::optional<std::string>& dev) {
     check_ifname(name);
     dev = name;
     return true;
-}
-
-// A kernel "no such device" is the user's mistake, reported like iproute2.
-template <typename F>
-auto on_device(const std::string& name, F&& f) {
-    try {
-        return f();
-    } catch (const Error& e) {
-        if (e.errnum() == ENODEV) {
-            throw no_such_device(name);
-        }
-        throw;
-    }
 }
 
 int link_show(Context& ctx, Args args) {
@@ -110,7 +77,7 @@ int link_show(Context& ctx, Args args) {
         for (const auto& d : devices) {
             array.push_back(device_json(d, opts.stats > 0, ctx.env().index_to_name));
         }
-        ctx.out() << array.dump(opts.pretty ? 4 : -1) << "\n";
+        print_json(ctx, array);
     } else {
         for (const auto& d : devices) {
             ctx.out() << format_device(d, opts.stats, ctx.env().index_to_name);
@@ -147,38 +114,10 @@ std::string underlay_name(std::uint32_t ifindex, const IndexToName& index_to_nam
     return "if" + std::to_string(ifindex);
 }
 
-// Columns of the -s block, each as wide as its widest cell.
-void print_counters(std::ostream& out, const DeviceStats& st) {
-    const char* labels[] = {"bytes", "packets", "drops"};
-    const std::uint64_t rx[] = {st.rx_bytes, st.rx_packets, st.rx_drops};
-    const std::uint64_t tx[] = {st.tx_bytes, st.tx_packets, st.tx_drops};
-    std::size_t width[3];
-    for (int c = 0; c < 3; ++c) {
-        width[c] = std::max({std::string_view(labels[c]).size(), std::to_string(rx[c]).size(),
-                             std::to_string(tx[c]).size()});
-    }
-    auto row = [&](const char* lead, auto cell) {
-        out << lead;
-        for (int c = 0; c < 3; ++c) {
-            std::string text = cell(c);
-            out << ' ' << std::string(width[c] - text.size(), ' ') << text;
-        }
-        out << '\n';
-    };
-    row("    RX:", [&](int c) { return std::string(labels[c]); });
-    row("       ", [&](int c) { return std::to_string(rx[c]); });
-    row("    TX:", [&](int c) { return std::string(labels[c]); });
-    row("       ", [&](int c) { return std::to_string(tx[c]); });
-}
-
 } // namespace
 
 int link_main(Context& ctx, Args args) {
-    if (args.empty()) {
-        return link_show(ctx, args);
-    }
-    const Command& cmd = find_command(link_commands, args[0], "Command", "weft link help");
-    return cmd.handler(ctx, args.subspan(1));
+    return run_object(ctx, args, link_commands, link_show, "link");
 }
 
 void print_link_usage(std::ostream& out) {
@@ -370,9 +309,7 @@ nlohmann::ordered_json device_json(const DeviceInfo& dev, bool with_stats,
     j["generation"] = s.generation;
     if (with_stats && dev.stats) {
         const DeviceStats& st = *dev.stats;
-        nlohmann::ordered_json stats;
-        stats["rx"] = {{"bytes", st.rx_bytes}, {"packets", st.rx_packets}, {"drops", st.rx_drops}};
-        stats["tx"] = {{"bytes", st.tx_bytes}, {"packets", st.tx_packets}, {"drops", st.tx_drops}};
+        nlohmann::ordered_json stats = counters_json(st);
         nlohmann::ordered_json drops = nlohmann::ordered_json::object();
         for (unsigned r = 0; r < drop_reason_count; ++r) {
             drops[drop_reason_name(r)] = st.drops[r];

@@ -1,4 +1,5 @@
 // Text conversion of the address types in weft's device settings.
+#include <charconv>
 #include <cstdio>
 
 #include <arpa/inet.h>
@@ -95,6 +96,59 @@ std::string mac_to_string(const Mac& mac) {
     std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
                   mac[4], mac[5]);
     return buf;
+}
+
+std::optional<IpAddr> parse_ip(std::string_view text) {
+    if (auto a4 = parse_ipv4(text)) {
+        return IpAddr(*a4);
+    }
+    if (auto a6 = parse_ipv6(text)) {
+        return IpAddr(*a6);
+    }
+    return std::nullopt;
+}
+
+std::string to_string(const IpAddr& addr) {
+    return std::visit([](const auto& a) { return to_string(a); }, addr);
+}
+
+std::span<const std::uint8_t> addr_bytes(const IpAddr& addr) {
+    return std::visit([](const auto& a) { return std::span<const std::uint8_t>(a); }, addr);
+}
+
+std::optional<Prefix> parse_prefix(std::string_view text) {
+    auto slash = text.find('/');
+    auto addr = parse_ip(text.substr(0, slash));
+    if (!addr) {
+        return std::nullopt;
+    }
+    unsigned max = is_ipv4(*addr) ? 32 : 128;
+    if (slash == std::string_view::npos) {
+        return Prefix{*addr, static_cast<std::uint8_t>(max)};
+    }
+    auto len_text = text.substr(slash + 1);
+    unsigned len = 0;
+    auto [end, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), len);
+    // Decimal digits only: from_chars takes no sign, and "" fails.
+    if (ec != std::errc() || end != len_text.data() + len_text.size() || len > max) {
+        return std::nullopt;
+    }
+    return Prefix{*addr, static_cast<std::uint8_t>(len)};
+}
+
+bool host_bits_set(const Prefix& prefix) {
+    auto bytes = addr_bytes(prefix.addr);
+    for (std::size_t i = prefix.len / 8; i < bytes.size(); ++i) {
+        unsigned mask = i == prefix.len / 8u ? 0xffu >> (prefix.len % 8) : 0xffu;
+        if (bytes[i] & mask) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string to_string(const Prefix& prefix) {
+    return to_string(prefix.addr) + "/" + std::to_string(prefix.len);
 }
 
 } // namespace weft

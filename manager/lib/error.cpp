@@ -26,10 +26,10 @@ std::string kernel_text(int errnum, const std::string& message, const std::strin
 } // namespace
 
 Error::Error(int errnum, std::string kernel_message, std::string attribute,
-             std::string missing_attribute)
+             std::string missing_attribute, std::optional<std::uint32_t> offset)
     : std::system_error(errnum, std::generic_category()),
       kernel_message_(std::move(kernel_message)), attribute_(std::move(attribute)),
-      missing_attribute_(std::move(missing_attribute)),
+      missing_attribute_(std::move(missing_attribute)), offset_(offset),
       text_(kernel_text(errnum, kernel_message_, attribute_, missing_attribute_)) {}
 
 Error::Error(int errnum, const std::string& context)

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <net/if.h>
+#include <sys/socket.h>
 
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -146,6 +147,51 @@ void put_dev_ref(MessageBuilder& b, const DevRef& dev) {
         }
         b.put_strz(WEFT_A_IFNAME, dev.ifname);
     }
+}
+
+// A request for `cmd` on `dev`: a dump, or a do that wants its ACK.
+MessageBuilder weft_request(std::uint16_t family, std::uint8_t cmd, const DevRef& dev,
+                            bool dump = false,
+                            std::size_t capacity = MessageBuilder::default_capacity) {
+    MessageBuilder b(family, NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK), capacity);
+    b.put_genl(cmd, WEFT_GENL_VERSION);
+    put_dev_ref(b, dev);
+    return b;
+}
+
+void put_addr(MessageBuilder& b, std::uint16_t type4, std::uint16_t type6, const IpAddr& addr) {
+    b.put_binary(is_ipv4(addr) ? type4 : type6, addr_bytes(addr));
+}
+
+// The address in an attribute of type `type4` (4 bytes) or else 16 bytes.
+IpAddr attr_addr(const Attr& a, AttrSpace space, std::uint16_t type4) {
+    if (a.type == type4) {
+        return attr_array<4>(a, space);
+    }
+    return attr_array<16>(a, space);
+}
+
+void require(bool present, const std::string& what) {
+    if (!present) {
+        throw MalformedMessage(what);
+    }
+}
+
+// Walks a reply made of WEFT_A_IFINDEX and `nest` nests: returns the ifindex
+// (required; `what` names the message) and calls on_nest(attr) for each nest.
+template <typename F>
+std::uint32_t walk_reply(std::span<const std::uint8_t> message, std::uint16_t nest,
+                         const std::string& what, F&& on_nest) {
+    std::optional<std::uint32_t> ifindex;
+    for (const auto& a : genl_attrs(message)) {
+        if (a.type == WEFT_A_IFINDEX) {
+            ifindex = attr_u32(a, AttrSpace::Top);
+        } else if (a.type == nest) {
+            on_nest(a);
+        }
+    }
+    require(ifindex.has_value(), what + " message without WEFT_A_IFINDEX");
+    return *ifindex;
 }
 
 DeviceSettings parse_settings(const Attr& nest) {
@@ -368,6 +414,11 @@ void MessageBuilder::put_binary(std::uint16_t type, std::span<const std::uint8_t
     mnl_attr_put(header(), type, value.size(), value.data());
 }
 
+void MessageBuilder::put_flag(std::uint16_t type) {
+    check_room(nla_hdrlen);
+    mnl_attr_put(header(), type, 0, nullptr);
+}
+
 std::size_t MessageBuilder::begin_nest(std::uint16_t type) {
     check_room(nla_hdrlen);
     nlattr* nest = mnl_attr_nest_start(header(), type);
@@ -418,10 +469,7 @@ std::string attr_string(const Attr& a, AttrSpace space, std::size_t max_len) {
 // ---- weft requests and replies ----------------------------------------------
 
 Bytes encode_dev_get(std::uint16_t family, const DevRef& dev) {
-    MessageBuilder b(family, NLM_F_REQUEST | NLM_F_ACK);
-    b.put_genl(WEFT_CMD_DEV_GET, WEFT_GENL_VERSION);
-    put_dev_ref(b, dev);
-    return std::move(b).finish();
+    return weft_request(family, WEFT_CMD_DEV_GET, dev).finish();
 }
 
 Bytes encode_dev_dump(std::uint16_t family) {
@@ -431,9 +479,7 @@ Bytes encode_dev_dump(std::uint16_t family) {
 }
 
 Bytes encode_dev_set(std::uint16_t family, const DevSetRequest& req) {
-    MessageBuilder b(family, NLM_F_REQUEST | NLM_F_ACK);
-    b.put_genl(WEFT_CMD_DEV_SET, WEFT_GENL_VERSION);
-    put_dev_ref(b, req.dev);
+    auto b = weft_request(family, WEFT_CMD_DEV_SET, req.dev);
     // The kernel requires WEFT_A_DEV even when it is empty.
     auto nest = b.begin_nest(WEFT_A_DEV);
     if (req.vni) {
@@ -484,10 +530,290 @@ DeviceInfo parse_device(std::span<const std::uint8_t> message) {
             break;
         }
     }
-    if (!have_ifindex) {
-        throw MalformedMessage("device message without WEFT_A_IFINDEX");
-    }
+    require(have_ifindex, "device message without WEFT_A_IFINDEX");
     return info;
+}
+
+// ---- nodes ------------------------------------------------------------------
+
+namespace {
+
+Bytes encode_node_key(std::uint16_t family, std::uint8_t cmd, const DevRef& dev,
+                      const IpAddr& addr) {
+    auto b = weft_request(family, cmd, dev);
+    auto nest = b.begin_nest(WEFT_A_NODE);
+    put_addr(b, WEFT_NODE_A_ADDR4, WEFT_NODE_A_ADDR6, addr);
+    b.end_nest(nest);
+    return std::move(b).finish();
+}
+
+} // namespace
+
+Bytes encode_node_add(std::uint16_t family, const NodeAddRequest& req) {
+    auto b = weft_request(family, WEFT_CMD_NODE_ADD, req.dev);
+    auto nest = b.begin_nest(WEFT_A_NODE);
+    put_addr(b, WEFT_NODE_A_ADDR4, WEFT_NODE_A_ADDR6, req.addr);
+    if (req.encap) {
+        b.put_u8(WEFT_NODE_A_ENCAP, *req.encap);
+    }
+    if (req.vtep_mac) {
+        b.put_binary(WEFT_NODE_A_VTEP_MAC, *req.vtep_mac);
+    }
+    b.end_nest(nest);
+    if (req.replace) {
+        b.put_flag(WEFT_A_REPLACE);
+    }
+    return std::move(b).finish();
+}
+
+Bytes encode_node_del(std::uint16_t family, const DevRef& dev, const IpAddr& addr) {
+    return encode_node_key(family, WEFT_CMD_NODE_DEL, dev, addr);
+}
+
+Bytes encode_node_get(std::uint16_t family, const DevRef& dev, const IpAddr& addr) {
+    return encode_node_key(family, WEFT_CMD_NODE_GET, dev, addr);
+}
+
+Bytes encode_node_dump(std::uint16_t family, const DevRef& dev) {
+    return weft_request(family, WEFT_CMD_NODE_GET, dev, true).finish();
+}
+
+NodeInfo parse_node(std::span<const std::uint8_t> message) {
+    constexpr auto sp = AttrSpace::Node;
+    NodeInfo node;
+    bool have_addr = false;
+    node.ifindex = walk_reply(message, WEFT_A_NODE, "node", [&](const Attr& a) {
+        for (const auto& n : nested_attrs(a)) {
+            switch (n.type) {
+            case WEFT_NODE_A_ADDR4:
+            case WEFT_NODE_A_ADDR6:
+                node.addr = attr_addr(n, sp, WEFT_NODE_A_ADDR4);
+                have_addr = true;
+                break;
+            case WEFT_NODE_A_ENCAP:
+                node.encap = attr_u8(n, sp);
+                break;
+            case WEFT_NODE_A_VTEP_MAC: {
+                auto mac = attr_array<6>(n, sp);
+                node.vtep_mac = is_zero(mac) ? std::nullopt : std::optional<Mac>(mac);
+                break;
+            }
+            case WEFT_NODE_A_STATS:
+                node.stats = parse_stats(n);
+                break;
+            default:
+                break;
+            }
+        }
+    });
+    require(have_addr, "node message without WEFT_NODE_A_ADDR4 or WEFT_NODE_A_ADDR6");
+    return node;
+}
+
+// ---- routes -----------------------------------------------------------------
+
+namespace {
+
+std::size_t route_nest_size(const Route& r, bool with_node) {
+    std::size_t size = nla_hdrlen                                      // WEFT_A_ROUTE
+                       + NLA_ALIGN(nla_hdrlen + 1)                     // FAMILY
+                       + nla_hdrlen + addr_bytes(r.prefix.addr).size() // PREFIX
+                       + NLA_ALIGN(nla_hdrlen + 1);                    // PREFIXLEN
+    if (with_node && r.node) {
+        size += nla_hdrlen + addr_bytes(*r.node).size();
+    }
+    return size;
+}
+
+void put_route(MessageBuilder& b, const Route& r, bool with_node) {
+    auto nest = b.begin_nest(WEFT_A_ROUTE);
+    b.put_u8(WEFT_ROUTE_A_FAMILY, is_ipv4(r.prefix.addr) ? AF_INET : AF_INET6);
+    b.put_binary(WEFT_ROUTE_A_PREFIX, addr_bytes(r.prefix.addr));
+    b.put_u8(WEFT_ROUTE_A_PREFIXLEN, r.prefix.len);
+    if (with_node && r.node) {
+        put_addr(b, WEFT_ROUTE_A_NODE4, WEFT_ROUTE_A_NODE6, *r.node);
+    }
+    b.end_nest(nest);
+}
+
+Route parse_route(const Attr& nest) {
+    constexpr auto sp = AttrSpace::Route;
+    std::optional<std::uint8_t> family;
+    std::optional<Attr> prefix;
+    std::optional<std::uint8_t> len;
+    Route r;
+    for (const auto& a : nested_attrs(nest)) {
+        switch (a.type) {
+        case WEFT_ROUTE_A_FAMILY:
+            family = attr_u8(a, sp);
+            break;
+        case WEFT_ROUTE_A_PREFIX:
+            prefix = a;
+            break;
+        case WEFT_ROUTE_A_PREFIXLEN:
+            len = attr_u8(a, sp);
+            break;
+        case WEFT_ROUTE_A_NODE4:
+        case WEFT_ROUTE_A_NODE6:
+            r.node = attr_addr(a, sp, WEFT_ROUTE_A_NODE4);
+            break;
+        default:
+            break;
+        }
+    }
+    require(family && prefix && len,
+            "route without WEFT_ROUTE_A_FAMILY, WEFT_ROUTE_A_PREFIX or WEFT_ROUTE_A_PREFIXLEN");
+    if (*family == AF_INET) {
+        r.prefix.addr = attr_array<4>(*prefix, sp);
+    } else if (*family == AF_INET6) {
+        r.prefix.addr = attr_array<16>(*prefix, sp);
+    } else {
+        throw MalformedMessage("route of family " + std::to_string(*family));
+    }
+    require(*len <= addr_bytes(r.prefix.addr).size() * 8,
+            "route prefix length " + std::to_string(*len) + " is longer than its address");
+    r.prefix.len = *len;
+    return r;
+}
+
+} // namespace
+
+RouteChunk encode_route_change(std::uint16_t family, bool add, const DevRef& dev,
+                               std::span<const Route> routes, bool replace, std::size_t max_size) {
+    auto b =
+        weft_request(family, add ? WEFT_CMD_ROUTE_ADD : WEFT_CMD_ROUTE_DEL, dev, false, max_size);
+    // ROUTE_DEL's policy knows no WEFT_A_REPLACE and no node.
+    if (add && replace) {
+        b.put_flag(WEFT_A_REPLACE);
+    }
+    RouteChunk chunk;
+    for (const auto& r : routes) {
+        if (b.size() + route_nest_size(r, add) > max_size) {
+            break;
+        }
+        put_route(b, r, add);
+        ++chunk.count;
+    }
+    if (chunk.count == 0 && !routes.empty()) {
+        throw Error(EMSGSIZE,
+                    "a route does not fit in a request of " + std::to_string(max_size) + " bytes");
+    }
+    chunk.message = std::move(b).finish();
+    return chunk;
+}
+
+Bytes encode_route_get(std::uint16_t family, const DevRef& dev, const Prefix& prefix) {
+    auto b = weft_request(family, WEFT_CMD_ROUTE_GET, dev);
+    put_route(b, Route{prefix, std::nullopt}, false);
+    return std::move(b).finish();
+}
+
+Bytes encode_route_dump(std::uint16_t family, const DevRef& dev) {
+    return weft_request(family, WEFT_CMD_ROUTE_GET, dev, true).finish();
+}
+
+RouteMessage parse_routes(std::span<const std::uint8_t> message) {
+    RouteMessage m;
+    m.ifindex = walk_reply(message, WEFT_A_ROUTE, "route",
+                           [&](const Attr& a) { m.routes.push_back(parse_route(a)); });
+    return m;
+}
+
+std::optional<std::size_t> route_index_at(std::span<const std::uint8_t> request,
+                                          std::uint32_t offset) {
+    std::vector<Attr> attrs;
+    try {
+        attrs = genl_attrs(request);
+    } catch (const MalformedMessage&) {
+        return std::nullopt;
+    }
+    std::size_t index = 0;
+    for (const auto& a : attrs) {
+        if (a.type != WEFT_A_ROUTE) {
+            continue;
+        }
+        if (offset >= a.offset && offset < a.offset + NLA_ALIGN(nla_hdrlen + a.payload.size())) {
+            return index;
+        }
+        ++index;
+    }
+    return std::nullopt;
+}
+
+// ---- endpoints --------------------------------------------------------------
+
+namespace {
+
+Bytes encode_endpoint_key(std::uint16_t family, std::uint8_t cmd, const DevRef& dev,
+                          const EndpointKey& key) {
+    auto b = weft_request(family, cmd, dev);
+    auto nest = b.begin_nest(WEFT_A_ENDPOINT);
+    if (key.host_ifindex != 0) {
+        b.put_u32(WEFT_ENDPOINT_A_IFINDEX, key.host_ifindex);
+    }
+    if (key.addr) {
+        put_addr(b, WEFT_ENDPOINT_A_ADDR4, WEFT_ENDPOINT_A_ADDR6, *key.addr);
+    }
+    b.end_nest(nest);
+    return std::move(b).finish();
+}
+
+} // namespace
+
+Bytes encode_endpoint_add(std::uint16_t family, const EndpointAddRequest& req) {
+    auto b = weft_request(family, WEFT_CMD_ENDPOINT_ADD, req.dev);
+    auto nest = b.begin_nest(WEFT_A_ENDPOINT);
+    b.put_u32(WEFT_ENDPOINT_A_IFINDEX, req.host_ifindex);
+    for (const auto& addr : req.addrs) {
+        put_addr(b, WEFT_ENDPOINT_A_ADDR4, WEFT_ENDPOINT_A_ADDR6, addr);
+    }
+    if (req.identity) {
+        b.put_u32(WEFT_ENDPOINT_A_IDENTITY, *req.identity);
+    }
+    b.end_nest(nest);
+    if (req.replace) {
+        b.put_flag(WEFT_A_REPLACE);
+    }
+    return std::move(b).finish();
+}
+
+Bytes encode_endpoint_del(std::uint16_t family, const DevRef& dev, const EndpointKey& key) {
+    return encode_endpoint_key(family, WEFT_CMD_ENDPOINT_DEL, dev, key);
+}
+
+Bytes encode_endpoint_get(std::uint16_t family, const DevRef& dev, const EndpointKey& key) {
+    return encode_endpoint_key(family, WEFT_CMD_ENDPOINT_GET, dev, key);
+}
+
+Bytes encode_endpoint_dump(std::uint16_t family, const DevRef& dev) {
+    return weft_request(family, WEFT_CMD_ENDPOINT_GET, dev, true).finish();
+}
+
+EndpointInfo parse_endpoint(std::span<const std::uint8_t> message) {
+    constexpr auto sp = AttrSpace::Endpoint;
+    EndpointInfo ep;
+    bool have_host = false;
+    ep.ifindex = walk_reply(message, WEFT_A_ENDPOINT, "endpoint", [&](const Attr& a) {
+        for (const auto& e : nested_attrs(a)) {
+            switch (e.type) {
+            case WEFT_ENDPOINT_A_IFINDEX:
+                ep.host_ifindex = attr_u32(e, sp);
+                have_host = true;
+                break;
+            case WEFT_ENDPOINT_A_ADDR4:
+            case WEFT_ENDPOINT_A_ADDR6:
+                ep.addrs.push_back(attr_addr(e, sp, WEFT_ENDPOINT_A_ADDR4));
+                break;
+            case WEFT_ENDPOINT_A_IDENTITY:
+                ep.identity = attr_u32(e, sp);
+                break;
+            default:
+                break;
+            }
+        }
+    });
+    require(have_host, "endpoint message without WEFT_ENDPOINT_A_IFINDEX");
+    return ep;
 }
 
 ExtAck parse_error_message(std::span<const std::uint8_t> message) {
@@ -564,7 +890,7 @@ Error make_error(const ExtAck& ack, std::span<const std::uint8_t> request) {
             missing = "attribute type " + std::to_string(type);
         }
     }
-    return Error(ack.error, ack.message, attribute, missing);
+    return Error(ack.error, ack.message, attribute, missing, ack.offset);
 }
 
 } // namespace weft

@@ -143,6 +143,22 @@ constexpr const char* drop_reason_names[] = {
 };
 static_assert(std::size(drop_reason_names) == WEFT_DROP_MAX + 1);
 
+constexpr const char* encap_names[] = {"vxlan", "ipip", "none"};
+static_assert(std::size(encap_names) == WEFT_ENCAP_MAX + 1);
+
+const char* name_of(std::span<const char* const> names, unsigned value) {
+    return value < names.size() ? names[value] : nullptr;
+}
+
+std::optional<unsigned> value_of(std::span<const char* const> names, std::string_view name) {
+    for (unsigned i = 0; i < names.size(); ++i) {
+        if (name == names[i]) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 std::string attr_name(AttrSpace space, std::uint16_t type) {
@@ -206,16 +222,19 @@ std::string cmd_name(std::uint8_t cmd) {
 }
 
 const char* drop_reason_name(unsigned reason) {
-    return reason < std::size(drop_reason_names) ? drop_reason_names[reason] : nullptr;
+    return name_of(drop_reason_names, reason);
 }
 
 std::optional<unsigned> drop_reason_from_name(std::string_view name) {
-    for (unsigned i = 0; i < std::size(drop_reason_names); ++i) {
-        if (name == drop_reason_names[i]) {
-            return i;
-        }
-    }
-    return std::nullopt;
+    return value_of(drop_reason_names, name);
+}
+
+const char* encap_name(unsigned encap) {
+    return name_of(encap_names, encap);
+}
+
+std::optional<unsigned> encap_from_name(std::string_view name) {
+    return value_of(encap_names, name);
 }
 
 } // namespace weft

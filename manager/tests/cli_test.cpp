@@ -14,128 +14,12 @@
 #include <gtest/gtest.h>
 
 #include "cli.hpp"
+#include "cli_fixture.hpp"
 
 namespace weft::cli {
 namespace {
 
-// What the fake kernel holds and saw.
-struct KernelState {
-    std::vector<DeviceInfo> devices;
-    std::vector<DevSetRequest> sets;
-    std::vector<std::string> gets;
-    int dumps = 0;
-    std::optional<Error> fail; // thrown by every call when set
-};
-
-class FakeKernel : public Kernel {
-public:
-    explicit FakeKernel(std::shared_ptr<KernelState> s) : s_(std::move(s)) {}
-    DeviceInfo dev_get(const DevRef& dev) override {
-        s_->gets.push_back(dev.ifname);
-        maybe_fail();
-        for (const auto& d : s_->devices) {
-            if (d.ifname == dev.ifname) {
-                return d;
-            }
-        }
-        throw Error(ENODEV, "", "", "");
-    }
-    std::vector<DeviceInfo> dev_dump() override {
-        ++s_->dumps;
-        maybe_fail();
-        return s_->devices;
-    }
-    void dev_set(const DevSetRequest& request) override {
-        maybe_fail();
-        s_->sets.push_back(request);
-    }
-
-private:
-    void maybe_fail() {
-        if (s_->fail) {
-            throw *s_->fail;
-        }
-    }
-    std::shared_ptr<KernelState> s_;
-};
-
-DeviceInfo weft0() {
-    DeviceInfo d;
-    d.ifindex = 4;
-    d.ifname = "weft0";
-    d.settings.vni = 1;
-    d.settings.port = 4789;
-    d.settings.mtu = 1450;
-    d.settings.local4 = Ipv4{192, 0, 2, 11};
-    d.settings.underlay = 2;
-    d.settings.vtep_mac = Mac{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
-    d.settings.generation = 3;
-    return d;
-}
-
-DeviceStats some_stats() {
-    DeviceStats st;
-    st.rx_bytes = 123456;
-    st.rx_packets = 100;
-    st.rx_drops = 2;
-    st.tx_bytes = 654321;
-    st.tx_packets = 200;
-    st.tx_drops = 1;
-    st.drops[WEFT_DROP_NO_ROUTE] = 1;
-    st.drops[WEFT_DROP_BAD_VNI] = 2;
-    return st;
-}
-
-const std::map<std::string, std::uint32_t> interfaces = {
-    {"lo", 1}, {"eth0", 2}, {"weft0", 4}, {"weft1", 5}};
-
-class Cli : public testing::Test {
-protected:
-    Cli() {
-        env.out = &out;
-        env.err = &err;
-        env.in = &in;
-        env.connect = [this] {
-            ++connects;
-            events.push_back("connect");
-            if (connect_error) {
-                throw *connect_error;
-            }
-            return std::make_unique<FakeKernel>(state);
-        };
-        env.name_to_index = [](const std::string& name) -> std::optional<std::uint32_t> {
-            auto it = interfaces.find(name);
-            return it == interfaces.end() ? std::nullopt : std::optional(it->second);
-        };
-        env.index_to_name = [](std::uint32_t index) -> std::optional<std::string> {
-            for (const auto& [name, i] : interfaces) {
-                if (i == index) {
-                    return name;
-                }
-            }
-            return std::nullopt;
-        };
-        env.enter_netns = [this](const std::string& name) {
-            events.push_back("netns " + name);
-        };
-        state->devices.push_back(weft0());
-    }
-
-    int run(std::vector<std::string> argv) {
-        out.str("");
-        err.str("");
-        return weft::cli::run(argv, env);
-    }
-
-    std::ostringstream out;
-    std::ostringstream err;
-    std::istringstream in;
-    Env env;
-    std::shared_ptr<KernelState> state = std::make_shared<KernelState>();
-    std::optional<Error> connect_error;
-    int connects = 0;
-    std::vector<std::string> events;
-};
+using namespace test;
 
 const char* const weft0_text = "4: weft0: vni 1 port 4789 mtu 1450\n"
                                "    local 192.0.2.11 underlay eth0 vtep-mac 02:aa:bb:cc:dd:ee "
@@ -158,7 +42,8 @@ TEST_F(Cli, HelpGoesToStdout) {
         EXPECT_EQ(run(argv), 0) << argv[0];
         EXPECT_NE(out.str().find("Usage: weft [ OPTIONS ] OBJECT { COMMAND | help }"),
                   std::string::npos);
-        EXPECT_NE(out.str().find("OBJECT := { link }"), std::string::npos) << out.str();
+        EXPECT_NE(out.str().find("OBJECT := { link | node | route | endpoint }"), std::string::npos)
+            << out.str();
         EXPECT_EQ(err.str(), "");
     }
     EXPECT_EQ(connects, 0);
@@ -427,13 +312,6 @@ TEST_F(Cli, MissingModule) {
               "Error: the weft generic netlink family is not available: is weft.ko loaded?\n");
 }
 
-NameToIndex fake_names() {
-    return [](const std::string& name) -> std::optional<std::uint32_t> {
-        auto it = interfaces.find(name);
-        return it == interfaces.end() ? std::nullopt : std::optional(it->second);
-    };
-}
-
 DevSetRequest parse(std::vector<std::string> args) {
     return parse_link_set(args, fake_names());
 }
@@ -543,25 +421,6 @@ TEST(BatchSplit, Words) {
     EXPECT_THROW(split_batch_line("link \"show"), UsageError);
     EXPECT_THROW(split_batch_line("link 'show"), UsageError);
 }
-
-class Batch : public Cli {
-protected:
-    std::string write(const std::string& content) {
-        char name[] = "/tmp/weft-batch-XXXXXX";
-        int fd = mkstemp(name);
-        EXPECT_GE(fd, 0);
-        close(fd);
-        std::ofstream(name) << content;
-        files.push_back(name);
-        return name;
-    }
-    ~Batch() override {
-        for (const auto& f : files) {
-            std::remove(f.c_str());
-        }
-    }
-    std::vector<std::string> files;
-};
 
 TEST_F(Batch, RunsEveryLine) {
     auto file = write("# set up weft0\n"

@@ -1,6 +1,9 @@
 // Errors reported by libweft.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -15,9 +18,10 @@ namespace weft {
 //   "Numerical result out of range: integer out of range (attribute WEFT_DEV_A_VNI)".
 class Error : public std::system_error {
 public:
-    // A kernel rejection (from the extended ACK).
+    // A kernel rejection (from the extended ACK); `offset` is the ACK's
+    // NLMSGERR_ATTR_OFFS into the request, if it carried one.
     Error(int errnum, std::string kernel_message, std::string attribute,
-          std::string missing_attribute);
+          std::string missing_attribute, std::optional<std::uint32_t> offset = std::nullopt);
     // A local failure: "context: strerror", or strerror alone if context is empty.
     Error(int errnum, const std::string& context);
 
@@ -25,6 +29,7 @@ public:
     const std::string& kernel_message() const noexcept { return kernel_message_; }
     const std::string& attribute() const noexcept { return attribute_; }
     const std::string& missing_attribute() const noexcept { return missing_attribute_; }
+    std::optional<std::uint32_t> offset() const noexcept { return offset_; }
 
     const char* what() const noexcept override { return text_.c_str(); }
 
@@ -37,7 +42,20 @@ private:
     std::string kernel_message_;
     std::string attribute_;
     std::string missing_attribute_;
+    std::optional<std::uint32_t> offset_;
     std::string text_;
+};
+
+// A bulk request (several WEFT_A_ROUTE nests) failed at one of its items.
+// index() counts from the first item the caller passed: the items before it
+// were applied, the ones after it were not looked at.
+class BulkError : public Error {
+public:
+    BulkError(const Error& error, std::size_t index) : Error(error), index_(index) {}
+    std::size_t index() const noexcept { return index_; }
+
+private:
+    std::size_t index_;
 };
 
 // The generic netlink family "weft" is not registered: the module is not

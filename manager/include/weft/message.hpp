@@ -40,6 +40,8 @@ public:
     // A NUL-terminated string attribute.
     void put_strz(std::uint16_t type, const std::string& value);
     void put_binary(std::uint16_t type, std::span<const std::uint8_t> value);
+    // A flag attribute (no payload).
+    void put_flag(std::uint16_t type);
 
     // Opens a nest (NLA_F_NESTED is set); returns a token for end_nest().
     std::size_t begin_nest(std::uint16_t type);
@@ -88,6 +90,7 @@ struct DevRef {
 
     static DevRef by_index(std::uint32_t ifindex) { return DevRef{ifindex, {}}; }
     static DevRef by_name(std::string ifname) { return DevRef{0, std::move(ifname)}; }
+    bool operator==(const DevRef&) const = default;
 };
 
 // WEFT_CMD_DEV_SET: the settings to change; the ones left empty keep their
@@ -158,6 +161,114 @@ Bytes encode_dev_set(std::uint16_t family, const DevSetRequest& req);
 // WEFT_CMD_DEV_GET. Unknown attributes are ignored; malformed ones throw
 // MalformedMessage.
 DeviceInfo parse_device(std::span<const std::uint8_t> message);
+
+// ---- nodes (WEFT_CMD_NODE_*) ------------------------------------------------
+
+// WEFT_CMD_NODE_ADD. Settings left empty take the kernel's defaults (VXLAN,
+// no VTEP MAC), also when `replace` updates an existing node.
+struct NodeAddRequest {
+    DevRef dev;
+    IpAddr addr;
+    std::optional<std::uint8_t> encap; // enum weft_encap
+    std::optional<Mac> vtep_mac;
+    bool replace = false;
+
+    bool operator==(const NodeAddRequest&) const = default;
+};
+
+struct NodeInfo {
+    std::uint32_t ifindex = 0; // the weft device
+    IpAddr addr;
+    std::uint8_t encap = 0;           // enum weft_encap
+    std::optional<Mac> vtep_mac;      // empty when unset (the kernel's all-zero)
+    std::optional<DeviceStats> stats; // the drops array stays zero
+
+    bool operator==(const NodeInfo&) const = default;
+};
+
+Bytes encode_node_add(std::uint16_t family, const NodeAddRequest& req);
+Bytes encode_node_del(std::uint16_t family, const DevRef& dev, const IpAddr& addr);
+Bytes encode_node_get(std::uint16_t family, const DevRef& dev, const IpAddr& addr);
+Bytes encode_node_dump(std::uint16_t family, const DevRef& dev);
+// One node message of WEFT_CMD_NODE_GET.
+NodeInfo parse_node(std::span<const std::uint8_t> message);
+
+// ---- routes (WEFT_CMD_ROUTE_*) ----------------------------------------------
+
+// A route: the prefix and, except in ROUTE_DEL and ROUTE_GET requests, the
+// node it leads to.
+struct Route {
+    Prefix prefix;
+    std::optional<IpAddr> node;
+
+    bool operator==(const Route&) const = default;
+};
+
+// ROUTE_ADD and ROUTE_DEL requests stay below 64 KiB (the UAPI asks
+// userspace to fragment large sets): at most this many bytes.
+inline constexpr std::size_t route_request_max = 64 * 1024 - 4;
+
+// A ROUTE_ADD (`add`) or ROUTE_DEL request with as many of `routes`, from
+// the first, as fit in `max_size` bytes; `count` says how many. Throws
+// weft::Error(EMSGSIZE) if not even one fits.
+struct RouteChunk {
+    Bytes message;
+    std::size_t count = 0;
+};
+RouteChunk encode_route_change(std::uint16_t family, bool add, const DevRef& dev,
+                               std::span<const Route> routes, bool replace,
+                               std::size_t max_size = route_request_max);
+Bytes encode_route_get(std::uint16_t family, const DevRef& dev, const Prefix& prefix);
+Bytes encode_route_dump(std::uint16_t family, const DevRef& dev);
+
+// A route message: the device and its WEFT_A_ROUTE nests (many in a dump).
+struct RouteMessage {
+    std::uint32_t ifindex = 0;
+    std::vector<Route> routes;
+};
+RouteMessage parse_routes(std::span<const std::uint8_t> message);
+
+// Which WEFT_A_ROUTE nest of `request` (0 for the first) starts at or
+// contains `offset`, an extended ACK's offset. Empty if none does.
+std::optional<std::size_t> route_index_at(std::span<const std::uint8_t> request,
+                                          std::uint32_t offset);
+
+// ---- endpoints (WEFT_CMD_ENDPOINT_*) ----------------------------------------
+
+// WEFT_CMD_ENDPOINT_ADD: a local pod, keyed by its host-side interface.
+struct EndpointAddRequest {
+    DevRef dev;
+    std::uint32_t host_ifindex = 0;
+    std::vector<IpAddr> addrs; // 1..WEFT_ENDPOINT_MAX_ADDRS
+    std::optional<std::uint32_t> identity;
+    bool replace = false;
+
+    bool operator==(const EndpointAddRequest&) const = default;
+};
+
+// Names an endpoint for DEL and GET: by host interface, or by one of its
+// addresses.
+struct EndpointKey {
+    std::uint32_t host_ifindex = 0; // 0: by address
+    std::optional<IpAddr> addr;
+
+    bool operator==(const EndpointKey&) const = default;
+};
+
+struct EndpointInfo {
+    std::uint32_t ifindex = 0; // the weft device
+    std::uint32_t host_ifindex = 0;
+    std::vector<IpAddr> addrs;
+    std::uint32_t identity = 0;
+
+    bool operator==(const EndpointInfo&) const = default;
+};
+
+Bytes encode_endpoint_add(std::uint16_t family, const EndpointAddRequest& req);
+Bytes encode_endpoint_del(std::uint16_t family, const DevRef& dev, const EndpointKey& key);
+Bytes encode_endpoint_get(std::uint16_t family, const DevRef& dev, const EndpointKey& key);
+Bytes encode_endpoint_dump(std::uint16_t family, const DevRef& dev);
+EndpointInfo parse_endpoint(std::span<const std::uint8_t> message);
 
 // The extended ACK carried by an NLMSG_ERROR message, or by the NLMSG_DONE
 // that ends a failed dump.

@@ -42,4 +42,9 @@ const char* drop_reason_name(unsigned reason);
 // The reason for a short name, if it is one.
 std::optional<unsigned> drop_reason_from_name(std::string_view name);
 
+// Names of enum weft_encap: "vxlan", "ipip", "none". nullptr for an unknown
+// one.
+const char* encap_name(unsigned encap);
+std::optional<unsigned> encap_from_name(std::string_view name);
+
 } // namespace weft
