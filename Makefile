@@ -67,6 +67,10 @@ check-debug:
 demo:
 	scripts/demo
 
+# Instruction-count benchmark of weft against the kernel's devices (one VM).
+bench:
+	bench/bench.sh
+
 install: manager
 	install -D -m 0755 $(BUILD)/manager/weft $(DESTDIR)$(PREFIX)/sbin/weft
 	install -D -m 0644 Documentation/man/weft.8 $(DESTDIR)$(PREFIX)/share/man/man8/weft.8
@@ -88,5 +92,5 @@ dkms-uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module modules manager manager-asan selftests deps check check-debug demo \
+.PHONY: all module modules manager manager-asan selftests deps check check-debug demo bench \
 	install dkms-install dkms-uninstall clean
