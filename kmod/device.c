@@ -244,6 +244,7 @@ static int __net_init weft_net_init(struct net *net)
 
 	xa_init(&wn->devs);
 	wn->generation = 1;
+	INIT_LIST_HEAD(&wn->socks);
 	return 0;
 }
 
@@ -271,6 +272,7 @@ static void __net_exit weft_net_exit_batch(struct list_head *net_list)
 		struct weft_net *wn = weft_pernet(net);
 
 		WARN_ON_ONCE(!xa_empty(&wn->devs));
+		WARN_ON_ONCE(!list_empty(&wn->socks));
 		xa_destroy(&wn->devs);
 	}
 }

@@ -67,8 +67,12 @@ struct weft_dev {
 	 * @lock on every change and read under RCU (kmod/tunnel.c).
 	 */
 	struct weft_live __rcu *live;
-	/* VXLAN receive sockets on cfg.port while the device is up; RTNL. */
-	struct socket *sock4, *sock6;
+	/* While up: the netns's VXLAN sockets on cfg.port, shared by the
+	 * devices on that port (told apart by VNI). RTNL; @vs_node is read
+	 * under RCU by the receive path.
+	 */
+	struct weft_sock *vs;
+	struct hlist_node vs_node;
 	struct gro_cells gro_cells;
 
 	/* Peer nodes by underlay address (kmod/node.h), and the routes to
@@ -96,6 +100,7 @@ struct weft_dev {
 struct weft_net {
 	struct xarray devs;
 	u32 generation;
+	struct list_head socks;	/* struct weft_sock, RTNL */
 };
 
 struct weft_stats {

@@ -374,11 +374,15 @@ static int weft_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOMEM;
 		goto unlock;
 	}
-	if (cfg.port != wd->cfg.port) {
-		err = weft_tunnel_set_port(wd, cfg.port);
+	if (cfg.port != wd->cfg.port || cfg.vni != wd->cfg.vni) {
+		err = weft_tunnel_rebind(wd, cfg.port, cfg.vni);
+		if (err == -EBUSY)
+			NL_SET_ERR_MSG(info->extack,
+				       "another weft device of this netns receives this VNI on this port");
+		else if (err)
+			NL_SET_ERR_MSG(info->extack,
+				       "cannot bind the VXLAN port");
 		if (err) {
-			NL_SET_ERR_MSG_ATTR(info->extack, tb[WEFT_DEV_A_PORT],
-					    "WEFT_DEV_A_PORT: cannot bind the VXLAN port");
 			kfree(live);
 			goto unlock;
 		}

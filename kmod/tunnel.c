@@ -56,6 +56,19 @@ struct weft_vxlanhdr {
 #define WEFT_VXLAN_HLEN		(sizeof(struct udphdr) + \
 				 sizeof(struct weft_vxlanhdr))
 
+/* The UDP sockets of one port in one netns, shared by every weft device
+ * that is up on that port; the VNI tells the devices apart. Created by the
+ * first device to come up, released by the last to go down. All under RTNL;
+ * the receive path reads @devs under RCU.
+ */
+struct weft_sock {
+	struct list_head list;		/* in weft_net.socks */
+	u16 port;
+	unsigned int users;
+	struct socket *sock4, *sock6;
+	struct hlist_head devs;		/* weft_dev.vs_node */
+};
+
 static __be32 weft_vni_field(u32 vni)
 {
 	return cpu_to_be32(vni << 8);
@@ -481,23 +494,54 @@ bad:
 	return 0;
 }
 
+/* The device of @vs that receives @vni; NULL if none. */
+static struct weft_dev *weft_vni_lookup(struct weft_sock *vs, __be32 vni)
+{
+	struct weft_dev *wd;
+
+	hlist_for_each_entry_rcu(wd, &vs->devs, vs_node)
+		if (weft_vni_field(weft_live_cfg(wd)->vni) == vni)
+			return wd;
+	return NULL;
+}
+
 /* encap_rcv of the VXLAN sockets: @skb's data is at the UDP header, whose
  * checksum the UDP layer has checked. Returns 0: the packet is consumed.
+ * A packet no device can be told from (bad flags, unknown VNI) counts on
+ * the first device of the socket.
  */
 static int weft_vxlan_rcv(struct sock *sk, struct sk_buff *skb)
 {
-	struct weft_dev *wd = rcu_dereference_sk_user_data(sk);
+	struct weft_sock *vs = rcu_dereference_sk_user_data(sk);
 	const struct weft_vxlanhdr *vxh;
 	const struct weft_cfg *cfg;
 	enum weft_drop_reason reason;
-	struct weft_node *node;
+	struct weft_node *node = NULL;
+	struct weft_dev *wd, *match;
 	const struct ethhdr *eth;
 	u8 outer_tos;
 
+	wd = vs ? hlist_entry_safe(rcu_dereference(hlist_first_rcu(&vs->devs)),
+				   struct weft_dev, vs_node) : NULL;
 	if (!wd) {
 		kfree_skb(skb);
 		return 0;
 	}
+
+	reason = WEFT_DROP_BAD_HEADER;
+	if (!pskb_may_pull(skb, WEFT_VXLAN_HLEN))
+		goto drop;
+	vxh = (const struct weft_vxlanhdr *)(udp_hdr(skb) + 1);
+	if (vxh->flags != WEFT_VXLAN_FLAG_I || (vxh->vni & WEFT_VXLAN_RESERVED))
+		goto drop;
+	match = weft_vni_lookup(vs, vxh->vni);
+	if (!match) {
+		reason = WEFT_DROP_BAD_VNI;
+		goto drop;
+	}
+	wd = match;
+	cfg = weft_live_cfg(wd);
+
 	if (ip_hdr(skb)->version == 4) {
 		node = weft_node_lookup(wd, AF_INET, &ip_hdr(skb)->saddr);
 		outer_tos = ipv4_get_dsfield(ip_hdr(skb));
@@ -510,17 +554,6 @@ static int weft_vxlan_rcv(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 
-	reason = WEFT_DROP_BAD_HEADER;
-	if (!pskb_may_pull(skb, WEFT_VXLAN_HLEN))
-		goto drop;
-	vxh = (const struct weft_vxlanhdr *)(udp_hdr(skb) + 1);
-	if (vxh->flags != WEFT_VXLAN_FLAG_I || (vxh->vni & WEFT_VXLAN_RESERVED))
-		goto drop;
-	cfg = weft_live_cfg(wd);
-	if (vxh->vni != weft_vni_field(cfg->vni)) {
-		reason = WEFT_DROP_BAD_VNI;
-		goto drop;
-	}
 	if (!pskb_may_pull(skb, WEFT_VXLAN_HLEN + ETH_HLEN))
 		goto drop;
 	eth = (const struct ethhdr *)(skb->data + WEFT_VXLAN_HLEN);
@@ -635,19 +668,18 @@ static struct xfrm_tunnel weft_ipip_unclaimed __read_mostly = {
 
 /* ---- VXLAN sockets ---- */
 
-static struct socket *weft_sock_open(struct weft_dev *wd, int family,
-				     u16 port)
+static struct socket *weft_sock_open(struct net *net, struct weft_sock *vs,
+				     int family)
 {
 	struct udp_tunnel_sock_cfg tcfg = {
-		.sk_user_data	= wd,
+		.sk_user_data	= vs,
 		.encap_type	= 1,
 		.encap_rcv	= weft_vxlan_rcv,
 	};
 	struct udp_port_cfg ucfg = {
 		.family		= family,
-		.local_udp_port	= htons(port),
+		.local_udp_port	= htons(vs->port),
 	};
-	struct net *net = dev_net(wd->dev);
 	struct socket *sock;
 	int err;
 
@@ -664,76 +696,165 @@ static struct socket *weft_sock_open(struct weft_dev *wd, int family,
 	return sock;
 }
 
-static void weft_sock_close(struct socket *sock)
+static void weft_sock_release(struct weft_sock *vs)
 {
-	if (sock)
-		udp_tunnel_sock_release(sock);
+	list_del(&vs->list);
+	/* Each waits for a grace period: no receive callback runs after. */
+	udp_tunnel_sock_release(vs->sock4);
+	if (vs->sock6)
+		udp_tunnel_sock_release(vs->sock6);
+	kfree(vs);
 }
 
-/* Opens both sockets on @port, or neither. IPv6 is optional: a kernel
- * booted with ipv6.disable=1 gets an IPv4-only device.
+/* Opens both sockets of @port, or neither. IPv6 is optional: a kernel
+ * booted with ipv6.disable=1 gets IPv4-only receive.
  */
-static int weft_socks_open(struct weft_dev *wd, u16 port,
-			   struct socket **s4, struct socket **s6)
+static struct weft_sock *weft_sock_create(struct net *net, u16 port)
 {
-	*s4 = weft_sock_open(wd, AF_INET, port);
-	if (IS_ERR(*s4))
-		return PTR_ERR(*s4);
-	*s6 = NULL;
+	struct weft_net *wn = weft_pernet(net);
+	struct weft_sock *vs;
+	int err;
+
+	vs = kzalloc(sizeof(*vs), GFP_KERNEL);
+	if (!vs)
+		return ERR_PTR(-ENOMEM);
+	vs->port = port;
+	INIT_HLIST_HEAD(&vs->devs);
+	vs->sock4 = weft_sock_open(net, vs, AF_INET);
+	if (IS_ERR(vs->sock4)) {
+		err = PTR_ERR(vs->sock4);
+		kfree(vs);
+		return ERR_PTR(err);
+	}
 	if (ipv6_mod_enabled()) {
-		*s6 = weft_sock_open(wd, AF_INET6, port);
-		if (IS_ERR(*s6)) {
-			weft_sock_close(*s4);
-			return PTR_ERR(*s6);
+		vs->sock6 = weft_sock_open(net, vs, AF_INET6);
+		if (IS_ERR(vs->sock6)) {
+			err = PTR_ERR(vs->sock6);
+			udp_tunnel_sock_release(vs->sock4);
+			kfree(vs);
+			return ERR_PTR(err);
 		}
 	}
+	list_add(&vs->list, &wn->socks);
+	return vs;
+}
+
+static struct weft_sock *weft_sock_find(struct net *net, u16 port)
+{
+	struct weft_net *wn = weft_pernet(net);
+	struct weft_sock *vs;
+
+	list_for_each_entry(vs, &wn->socks, list)
+		if (vs->port == port)
+			return vs;
+	return NULL;
+}
+
+/* The device on @vs that receives @vni, other than @self. */
+static struct weft_dev *weft_sock_vni_user(struct weft_sock *vs, u32 vni,
+					   struct weft_dev *self)
+{
+	struct weft_dev *wd;
+
+	hlist_for_each_entry(wd, &vs->devs, vs_node)
+		if (wd != self && wd->cfg.vni == vni)
+			return wd;
+	return NULL;
+}
+
+/* Joins the sockets of @port for @vni: -EBUSY if another device of the
+ * netns already receives that VNI there, or the socket error.
+ */
+static int weft_sock_join(struct weft_dev *wd, u16 port, u32 vni)
+{
+	struct net *net = dev_net(wd->dev);
+	struct weft_sock *vs;
+
+	ASSERT_RTNL();
+	vs = weft_sock_find(net, port);
+	if (vs) {
+		if (weft_sock_vni_user(vs, vni, wd))
+			return -EBUSY;
+	} else {
+		vs = weft_sock_create(net, port);
+		if (IS_ERR(vs))
+			return PTR_ERR(vs);
+	}
+	vs->users++;
+	hlist_add_head_rcu(&wd->vs_node, &vs->devs);
+	wd->vs = vs;
 	return 0;
+}
+
+static void weft_sock_leave(struct weft_dev *wd)
+{
+	struct weft_sock *vs = wd->vs;
+
+	ASSERT_RTNL();
+	if (!vs)
+		return;
+	hlist_del_init_rcu(&wd->vs_node);
+	wd->vs = NULL;
+	if (!--vs->users)
+		weft_sock_release(vs);
 }
 
 /* ndo_open, under RTNL. */
 int weft_tunnel_open(struct weft_dev *wd)
 {
+	u32 vni;
 	u16 port;
 
 	mutex_lock(&wd->lock);
 	port = wd->cfg.port;
+	vni = wd->cfg.vni;
 	mutex_unlock(&wd->lock);
-	return weft_socks_open(wd, port, &wd->sock4, &wd->sock6);
+	return weft_sock_join(wd, port, vni);
 }
 
-/* ndo_stop, under RTNL. Returns when no receive path uses the device. */
+/* ndo_stop, under RTNL. A receive path that found the device on the
+ * socket may still be running; the core waits for it (synchronize_net)
+ * before the device is freed, and delivery checks IFF_UP.
+ */
 void weft_tunnel_stop(struct weft_dev *wd)
 {
-	weft_sock_close(wd->sock4);
-	weft_sock_close(wd->sock6);
-	wd->sock4 = NULL;
-	wd->sock6 = NULL;
+	weft_sock_leave(wd);
 }
 
 /**
- * weft_tunnel_set_port - move a running device's sockets to @port
- * @wd: the device; RTNL held
- * @port: the new VXLAN port
+ * weft_tunnel_rebind - a running device changes its VXLAN port or VNI
+ * @wd: the device; RTNL and wd->lock held
+ * @port: the new port
+ * @vni: the new VNI
  *
- * Opens the new sockets before closing the old ones, so that a port that
- * is taken leaves the device as it was.
+ * The new sockets are joined before the old ones are left, so a refusal
+ * (-EBUSY: the VNI is taken on that port; or a socket error such as
+ * -EADDRINUSE) leaves the device as it was.
  *
- * Return: 0 or the socket error (-EADDRINUSE).
+ * Return: 0 or the error.
  */
-int weft_tunnel_set_port(struct weft_dev *wd, u16 port)
+int weft_tunnel_rebind(struct weft_dev *wd, u16 port, u32 vni)
 {
-	struct socket *s4, *s6;
+	struct weft_sock *old = wd->vs;
 	int err;
 
 	ASSERT_RTNL();
-	if (!netif_running(wd->dev))
+	if (!old)
 		return 0;
-	err = weft_socks_open(wd, port, &s4, &s6);
-	if (err)
+	if (old->port == port)
+		return weft_sock_vni_user(old, vni, wd) ? -EBUSY : 0;
+
+	/* Keep the old socket alive (users) while joining the new one. */
+	hlist_del_init_rcu(&wd->vs_node);
+	wd->vs = NULL;
+	err = weft_sock_join(wd, port, vni);
+	if (err) {
+		hlist_add_head_rcu(&wd->vs_node, &old->devs);
+		wd->vs = old;
 		return err;
-	weft_tunnel_stop(wd);
-	wd->sock4 = s4;
-	wd->sock6 = s6;
+	}
+	if (!--old->users)
+		weft_sock_release(old);
 	return 0;
 }
 

@@ -20,7 +20,7 @@ netdev_tx_t weft_tunnel_xmit(struct sk_buff *skb, struct net_device *dev);
 
 int weft_tunnel_open(struct weft_dev *wd);
 void weft_tunnel_stop(struct weft_dev *wd);
-int weft_tunnel_set_port(struct weft_dev *wd, u16 port);
+int weft_tunnel_rebind(struct weft_dev *wd, u16 port, u32 vni);
 
 struct weft_live *weft_live_alloc(const struct weft_cfg *cfg);
 void weft_live_commit(struct weft_dev *wd, struct weft_live *live);

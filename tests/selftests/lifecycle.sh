@@ -190,9 +190,27 @@ check_updown()
 	is_up "$ns1" weft2 || return 1
 	ip -n "$ns1" link set weft2 down || return 1
 	! is_up "$ns1" weft2 || return 1
-	ip -n "$ns1" link set weft2 up && is_up "$ns1" weft2
+	ip -n "$ns1" link set weft2 up && is_up "$ns1" weft2 || return 1
+	ip -n "$ns1" link set weft2 down
 }
 run_test "ip link set up / down / up" check_updown
+
+# Devices of one netns share the VXLAN sockets of a port; the VNI tells
+# them apart, so two with the same VNI and port cannot both be up.
+check_vni_busy()
+{
+	local out
+
+	ip -n "$ns1" link set weft2 up || return 1
+	out=$(ip -n "$ns1" link set weft3 up 2>&1) && return 1
+	info "second device, same VNI and port: $out"
+	echo "$out" | grep -q "busy" || return 1
+	! is_up "$ns1" weft3 || return 1
+	ip -n "$ns1" link set weft2 down &&
+	ip -n "$ns1" link set weft3 up && is_up "$ns1" weft3 &&
+	ip -n "$ns1" link set weft3 down
+}
+run_test "same VNI and port on two devices of a netns: the second is busy" check_vni_busy
 
 # ------------------------------------------------------- no-route drops
 
