@@ -25,12 +25,17 @@ WEFT=${WEFT:-$WEFT_SELFTESTS_DIR/../../build/manager/weft}
 N1=dpn1-$$ N2=dpn2-$$ P1=dpp1-$$ P2=dpp2-$$
 
 cleanup() {
-	local ns
+	local ns pids
 
+	[ -n "${holder:-}" ] && kill "$holder" 2>/dev/null
+	# Nothing started here may outlive the suite (and hold its output).
 	for ns in "$P1" "$P2" "$N1" "$N2"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && info "left running in $ns:" $(ps -o comm= -p "$(echo $pids | tr ' ' ,)")
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
-	[ -n "${holder:-}" ] && kill "$holder" 2>/dev/null
+	return 0
 }
 trap cleanup EXIT
 
@@ -237,7 +242,8 @@ run_test "tx: a destination without a weft route: no-route" check_no_route
 check_port_busy() {
 	local out
 
-	n1 socat -u UDP-RECV:4790 /dev/null &
+	# ip netns exec execs socat: $! is socat itself
+	ip netns exec "$N1" socat -u UDP-RECV:4790 /dev/null &
 	holder=$!
 	sleep 0.5
 	out=$(n1 "$WEFT" link set dev weft0 port 4790 2>&1) && return 1

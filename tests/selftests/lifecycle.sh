@@ -144,7 +144,9 @@ check_move_refused()
 	# and it still works where it is
 	ip -n "$ns1" link set wmove up || return 1
 	ip -n "$ns1" link set wmove mtu 1300 || return 1
-	[ "$(devinfo "$ns1" wmove mtu)" = 1300 ]
+	[ "$(devinfo "$ns1" wmove mtu)" = 1300 ] || return 1
+	# down again: one device per VNI and port may be up in a netns
+	ip -n "$ns1" link set wmove down
 }
 run_test "ip link set netns is refused; the device stays and works" check_move_refused
 
