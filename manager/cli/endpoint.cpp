@@ -2,6 +2,8 @@
 // their interface.
 #include <algorithm>
 #include <ostream>
+#include <utility>
+#include <vector>
 
 #include <linux/weft.h>
 
@@ -120,7 +122,7 @@ int endpoint_main(Context& ctx, Args args) {
 }
 
 void print_endpoint_usage(std::ostream& out) {
-    out << "Usage: weft endpoint { add | replace } ADDR [ ADDR... ] dev HOSTIF [ weft DEV ]\n"
+    out << "Usage: weft endpoint { add | replace } ADDR [ ADDR... ] dev HOSTIF [ [ weft ] DEV ]\n"
            "                     [ identity ID ] [ replace ]\n"
            "       weft endpoint del { ADDR | dev HOSTIF } [ weft DEV ]\n"
            "       weft endpoint show [ weft DEV ] [ dev HOSTIF ] [ ADDR ]\n"
@@ -137,10 +139,13 @@ EndpointArgs parse_endpoint_args(Args args, Verb verb) {
     bool add = verb == Verb::Add;
     EndpointArgs a;
     ArgWalker w(args);
+    bool after_hostif = false;
     while (w.more()) {
         const std::string& key = w.word();
+        bool was_after_hostif = std::exchange(after_hostif, false);
         if (key == "dev") {
             w.ifname(key, a.hostif);
+            after_hostif = true;
         } else if (key == "weft") {
             w.ifname(key, a.weft);
         } else if (add && key == "identity") {
@@ -152,6 +157,11 @@ EndpointArgs parse_endpoint_args(Args args, Verb verb) {
             set_once(a.identity, key, v, static_cast<std::uint32_t>(*id));
         } else if (add && key == "replace") {
             a.replace = true;
+        } else if (was_after_hostif && !a.weft && !parse_ip(key)) {
+            // "dev HOSTIF weft0": the weft device may follow the host
+            // interface without its keyword, as in "ip"-like grammars.
+            std::vector<std::string> name{key};
+            ArgWalker(name).ifname("weft", a.weft);
         } else if (add || a.addrs.empty()) {
             IpAddr addr = ip_arg(key, "endpoint address must be an IPv4 or IPv6 address");
             if (std::find(a.addrs.begin(), a.addrs.end(), addr) != a.addrs.end()) {

@@ -446,6 +446,24 @@ TEST_F(EndpointCli, ShowJson) {
         {"addrs": ["10.244.0.6"], "dev": null, "ifindex": 99, "weft": "weft0", "identity": 0}])"));
 }
 
+// The issue's grammar: the weft device may follow "dev HOSTIF" bare.
+TEST(EndpointGrammar, BareWeftDeviceAfterHostInterface) {
+    EndpointArgs a = parse_endpoint_args(Words{"10.244.0.5", "dev", "vethA", "weft0"}, Verb::Add);
+    ASSERT_TRUE(a.hostif && a.weft);
+    EXPECT_EQ(*a.hostif, "vethA");
+    EXPECT_EQ(*a.weft, "weft0");
+    EXPECT_EQ(a.addrs.size(), 1u);
+    // An address there is still an address, and a second device is refused.
+    a = parse_endpoint_args(Words{"dev", "vethA", "10.244.0.5"}, Verb::Add);
+    EXPECT_FALSE(a.weft);
+    EXPECT_EQ(a.addrs.size(), 1u);
+    EXPECT_EQ(usage_error([] {
+                  parse_endpoint_args(Words{"10.244.0.5", "dev", "vethA", "weft0", "weft", "weft1"},
+                                      Verb::Add);
+              }),
+              "Error: duplicate \"weft\": \"weft1\" is the second value.");
+}
+
 TEST(EndpointGrammar, Errors) {
     Words many;
     for (int i = 0; i <= WEFT_ENDPOINT_MAX_ADDRS; ++i) {

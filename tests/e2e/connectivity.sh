@@ -8,7 +8,7 @@
 # MODE: weft-vxlan (default), weft-vxlan6, weft-ipip, weft-none,
 #       weft-crosssubnet (node N on a second subnet behind a router),
 #       and the kernel-only references flannel, calico-vxlan, calico-ipip,
-#       native. N: 2 (default) to 9 nodes, 3 by default for weft-crosssubnet.
+#       native. N: 2 to 9 nodes, 3 by default (two pods each).
 #
 # Checks (one TAP line each): every ordered pair of pods on different nodes
 # (ping IPv4 and, where the mode carries it, IPv6; a 64 KiB TCP echo; a UDP
@@ -42,7 +42,7 @@ require_cmd ip nft socat jq nsenter ping
 subnet2=()
 case $mode in
 weft-crosssubnet) nodes=${nodes:-3} ;;
-*) nodes=${nodes:-2} ;;
+*) nodes=${nodes:-3} ;;
 esac
 case $mode in
 weft-*)

@@ -19,8 +19,7 @@
 #                        weft-crosssubnet interop malformed teardown
 #                      (ref-* and weft-* are connectivity.sh --mode ...);
 #                      default: every weft-* suite, interop, malformed, teardown
-#   --nodes N          nodes of the connectivity suites (default 2; 3 for
-#                      weft-crosssubnet)
+#   --nodes N          nodes of the connectivity suites (default 3)
 #
 # Output is kselftest's: one TAP line per suite, each suite's own TAP
 # output passed through as "# " comments, then

@@ -328,6 +328,30 @@ check_ipip_v6() {
 }
 run_test "ipip: IPv6 pods cannot ride IP-in-IP: dropped as encap" check_ipip_v6
 
+# ipip.ko next to weft: a plain IP-in-IP tunnel between other addresses of
+# the same nodes keeps working, and weft neither takes nor counts it.
+check_ipip_coexists() {
+	local before after
+
+	ip -n "$N1" addr add 192.168.51.1/24 dev eth0 &&
+	ip -n "$N2" addr add 192.168.51.2/24 dev eth0 &&
+	ip -n "$N1" link add ipt0 type ipip local 192.168.51.1 remote 192.168.51.2 &&
+	ip -n "$N2" link add ipt0 type ipip local 192.168.51.2 remote 192.168.51.1 &&
+	ip -n "$N1" addr add 172.31.0.1/30 dev ipt0 &&
+	ip -n "$N2" addr add 172.31.0.2/30 dev ipt0 &&
+	ip -n "$N1" link set ipt0 up && ip -n "$N2" link set ipt0 up || return 1
+	before=$(drops "$N2" unknown-peer)
+	n1 ping -c 2 -W 2 -i 0.2 172.31.0.2 >/dev/null || return 1
+	after=$(drops "$N2" unknown-peer)
+	info "ipip.ko tunnel works; weft unknown-peer on n2: $before -> $after"
+	[ "$after" = "$before" ] &&
+	[ "$(ip -n "$N2" -s -j link show ipt0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])')" -ge 2 ] &&
+	ping4 1
+}
+run_test "ipip: an ipip.ko tunnel next to weft keeps working" check_ipip_coexists
+ip -n "$N1" link del ipt0 2>/dev/null
+ip -n "$N2" link del ipt0 2>/dev/null
+
 # --- native and cross-subnet ---
 unpeer 1 192.168.50.2
 unpeer 2 192.168.50.1
