@@ -90,7 +90,7 @@ if [ $nomodule = 1 ]; then
 	echo "ok $n e2e: weft: load module # SKIP --no-module"
 elif [ -d /sys/module/weft ]; then
 	echo "# weft already loaded; using it"
-	echo "ok $n e2e: weft: load module # SKIP already loaded"
+	echo "ok $n e2e: weft: module present (loaded before this run)"
 elif { if [ $dkms = 1 ]; then modprobe weft; else
 	"$here/../../scripts/insmod-weft" "$module"; fi; } 2>&1 |
 	sed 's/^/# /'; [ -d /sys/module/weft ]; then
