@@ -15,8 +15,9 @@
 # Profiles (optional) go to $OUT/profile-*.txt.
 #
 # Environment (all optional): REPS, RR_N, RR_WARM, CRR_N, CRR_WARM,
-# STREAM_BYTES, STREAM_WARM, PROFILE (1 = perf profile of the RR runs in
-# vxlan mode), PROFILE_RR_N, MODES ("vxlan ipip native"), OUT (a directory
+# STREAM_BYTES, STREAM_WARM, PROFILE (1 = perf profile of the RR runs of
+# the modes in PROFILE_MODES, default "vxlan native"), PROFILE_RR_N,
+# MODES ("vxlan ipip native"), OUT (a directory
 # on a shared, writable path; default build/bench).
 set -u
 
@@ -32,6 +33,7 @@ STREAM_BYTES=${STREAM_BYTES:-$((16 << 20))}
 STREAM_WARM=${STREAM_WARM:-$((4 << 20))}
 PROFILE=${PROFILE:-1}
 PROFILE_RR_N=${PROFILE_RR_N:-5000}
+PROFILE_MODES=${PROFILE_MODES:-vxlan native}
 MODES=${MODES:-vxlan ipip native}
 PORT=5201
 KVER=$(uname -r)
@@ -272,7 +274,7 @@ for mode in $MODES; do
 		describe
 		start_server
 		measure "$mode" "$impl" || { echo "BENCH-ERROR $mode/$impl: measurement"; describe; rc=1; continue; }
-		[ "$mode" = vxlan ] && profile "$mode" "$impl"
+		case " $PROFILE_MODES " in *" $mode "*) profile "$mode" "$impl" ;; esac
 	done
 done
 teardown
