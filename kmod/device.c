@@ -25,8 +25,8 @@ bool weft_is_weft_dev(const struct net_device *dev)
 	return dev->rtnl_link_ops == &weft_link_ops;
 }
 
-void weft_dev_drop(struct weft_dev *wd, struct sk_buff *skb,
-		   enum weft_dir dir, enum weft_drop_reason reason)
+void weft_dev_count_drop(struct weft_dev *wd, enum weft_dir dir,
+			 enum weft_drop_reason reason)
 {
 	struct weft_drop_stats *ds = get_cpu_ptr(wd->drops);
 
@@ -34,6 +34,12 @@ void weft_dev_drop(struct weft_dev *wd, struct sk_buff *skb,
 	u64_stats_inc(&ds->count[dir][reason]);
 	u64_stats_update_end(&ds->syncp);
 	put_cpu_ptr(wd->drops);
+}
+
+void weft_dev_drop(struct weft_dev *wd, struct sk_buff *skb,
+		   enum weft_dir dir, enum weft_drop_reason reason)
+{
+	weft_dev_count_drop(wd, dir, reason);
 	kfree_skb(skb);
 }
 

@@ -18,10 +18,14 @@
 #include <net/gro_cells.h>
 #include <net/netns/generic.h>
 
-/* Largest encapsulation: outer Ethernet + IPv6 + UDP + VXLAN + inner Ethernet. */
-#define WEFT_MAX_OVERHEAD	(ETH_HLEN + 40 + 8 + 8 + ETH_HLEN)
-/* VXLAN over IPv6 is the largest header a weft0 packet gets, 70 bytes. */
-#define WEFT_MAX_MTU		(IP_MAX_MTU - 70)
+/* Bytes each encapsulation adds in front of the inner IP packet. */
+#define WEFT_VXLAN_OVERHEAD4	(20 + 8 + 8 + ETH_HLEN)	/* 50 */
+#define WEFT_VXLAN_OVERHEAD6	(40 + 8 + 8 + ETH_HLEN)	/* 70 */
+#define WEFT_IPIP_OVERHEAD	20
+
+/* Headroom for the largest one, plus the underlay's Ethernet header. */
+#define WEFT_MAX_OVERHEAD	(ETH_HLEN + WEFT_VXLAN_OVERHEAD6)
+#define WEFT_MAX_MTU		(IP_MAX_MTU - WEFT_VXLAN_OVERHEAD6)
 
 /* Settings a device carries; see enum weft_dev_attr. */
 struct weft_cfg {
@@ -115,6 +119,8 @@ int weft_device_init(void);
 void weft_device_uninit(void);
 
 bool weft_is_weft_dev(const struct net_device *dev);
+void weft_dev_count_drop(struct weft_dev *wd, enum weft_dir dir,
+			 enum weft_drop_reason reason);
 void weft_dev_drop(struct weft_dev *wd, struct sk_buff *skb,
 		   enum weft_dir dir, enum weft_drop_reason reason);
 void weft_dev_get_stats(struct weft_dev *wd, struct weft_stats *st);

@@ -630,11 +630,7 @@ static int weft_ipip_rcv_unclaimed(struct sk_buff *skb)
 	bool counted = false;
 
 	xa_for_each(&wn->devs, idx, wd) {
-		struct weft_drop_stats *ds = this_cpu_ptr(wd->drops);
-
-		u64_stats_update_begin(&ds->syncp);
-		u64_stats_inc(&ds->count[WEFT_RX][WEFT_DROP_UNKNOWN_PEER]);
-		u64_stats_update_end(&ds->syncp);
+		weft_dev_count_drop(wd, WEFT_RX, WEFT_DROP_UNKNOWN_PEER);
 		counted = true;
 	}
 	if (!counted)

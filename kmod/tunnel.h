@@ -8,11 +8,6 @@
 
 #include "device.h"
 
-/* Bytes each encapsulation adds in front of the inner IP packet. */
-#define WEFT_VXLAN_OVERHEAD4	(20 + 8 + 8 + ETH_HLEN)	/* 50 */
-#define WEFT_VXLAN_OVERHEAD6	(40 + 8 + 8 + ETH_HLEN)	/* 70 */
-#define WEFT_IPIP_OVERHEAD	20
-
 int weft_tunnel_init(void);
 void weft_tunnel_uninit(void);
 
