@@ -1,0 +1,26 @@
+#include "model.hpp"
+
+namespace weft {
+
+std::string to_string(Encap encap) {
+    switch (encap) {
+    case Encap::none:
+        return "none";
+    case Encap::vxlan:
+        return "vxlan";
+    case Encap::ipip:
+        return "ipip";
+    }
+    return "unknown";
+}
+
+std::optional<Encap> parse_encap(std::string_view text) {
+    for (Encap e : {Encap::none, Encap::vxlan, Encap::ipip}) {
+        if (text == to_string(e)) {
+            return e;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace weft
