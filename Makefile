@@ -74,6 +74,10 @@ bench:
 install: manager
 	install -D -m 0755 $(BUILD)/manager/weft $(DESTDIR)$(PREFIX)/sbin/weft
 	install -D -m 0644 Documentation/man/weft.8 $(DESTDIR)$(PREFIX)/share/man/man8/weft.8
+	install -D -m 0755 $(BUILD)/manager/weftd $(DESTDIR)$(PREFIX)/sbin/weftd
+	install -D -m 0644 packaging/weftd.service $(DESTDIR)/lib/systemd/system/weftd.service
+	test -e $(DESTDIR)/etc/weft/weftd.conf || \
+		install -D -m 0644 packaging/weftd.conf $(DESTDIR)/etc/weft/weftd.conf
 
 # Sources for DKMS: /usr/src/weft-VERSION, then "dkms install weft/VERSION".
 DKMS_SRC := $(DESTDIR)/usr/src/weft-$(VERSION)

@@ -215,6 +215,23 @@ TEST_F(ApiServerTest, ReplacesAStaleSocketAndRemovesItOnStop) {
     EXPECT_FALSE(std::filesystem::exists(path_));
 }
 
+TEST_F(ApiServerTest, ALiveSocketIsNotTakenOver) {
+    start();
+    asio::io_context io;
+    try {
+        ApiServer second(io.get_executor(), path_, [](auto&, auto&) { return json{}; });
+        FAIL() << "a second server took the socket";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code().value(), EADDRINUSE);
+        EXPECT_EQ(std::string(e.what()).rfind("another weftd is listening on " + path_, 0), 0u)
+            << e.what();
+    }
+    // The first one still serves.
+    auto s = connect();
+    std::string buffer;
+    EXPECT_EQ(ask(s, R"({"op":"status"})", buffer)["ok"], true);
+}
+
 TEST(WeftdApiServer, UnusablePathIsAnErrorNamingIt) {
     asio::io_context io;
     try {

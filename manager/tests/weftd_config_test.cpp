@@ -74,6 +74,8 @@ TEST(WeftdConfig, EtcdSettings) {
     ASSERT_TRUE(c.cluster_cidr6);
     EXPECT_EQ(to_string(*c.cluster_cidr6), "fd00:244::/48");
     EXPECT_EQ(c.encap, Encap::ipip);
+    EXPECT_EQ(parse({"--node-name=n", "--http-listen=[::1]:9603"}).config.http_listen,
+              "[::1]:9603");
 }
 
 TEST(WeftdConfig, FileAndFlagsFlagsWin) {
@@ -124,6 +126,10 @@ TEST(WeftdConfig, ErrorsNameTheOption) {
          "--encap: ipip needs an IPv4 --node-addr"},
         {{"--node-name=n", "--node-addr=10.1.1"}, "--node-addr: '10.1.1' is not an IP address"},
         {{"--node-name=n", "--socket=weftd.sock"}, "--socket: must be an absolute path"},
+        {{"--node-name=n", "--http-listen=localhost:9603"},
+         "--http-listen: 'localhost:9603' is not IP-address:port"},
+        {{"--node-name=n", "--http-listen=127.0.0.1:http"},
+         "--http-listen: '127.0.0.1:http' is not IP-address:port"},
         {{"--node-name=n", "--log-level=loud"},
          "--log-level: 'loud' is not one of trace, debug, info, warn, error"},
         {{"--node-name=n", "--device=averyveryverylongname"},

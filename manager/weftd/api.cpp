@@ -187,7 +187,16 @@ ApiServer::ApiServer(asio::any_io_executor executor, std::string path, ApiHandle
             fail(ec ? ec.value() : errno, "creating the directory of");
         }
     }
-    // A socket file left by a weftd that died: nobody listens on it.
+    // A socket file left by a weftd that died: nobody listens on it. One
+    // that answers belongs to a running weftd, which keeps it.
+    {
+        stream_protocol::socket probe(executor);
+        boost::system::error_code ec2;
+        probe.connect(stream_protocol::endpoint(p), ec2);
+        if (!ec2) {
+            fail(EADDRINUSE, "another weftd is listening on");
+        }
+    }
     if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
         fail(errno, "removing the stale socket");
     }

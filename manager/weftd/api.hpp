@@ -11,8 +11,8 @@
 // line also closes the connection (its end cannot be found).
 //
 // Operations (fields beyond "op"):
-//   status                                  -> ready, reason, node, mtu, blocks
-//   allocate  container_id, ifname          -> addrs, gateways, mtu
+//   status                                  -> ready, reason, node, blocks, gateways
+//   allocate  container_id, ifname          -> addrs, gateways
 //   attach    container_id, ifname, host_ifname, addrs -> {}
 //   release   container_id, ifname          -> addrs (what was released)
 //   list                                    -> attachments [{container_id, ifname, addrs}]

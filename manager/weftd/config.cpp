@@ -202,6 +202,17 @@ Config build(const po::variables_map& vm) {
     if (colon == std::string::npos || colon == 0) {
         bad("http-listen", "'" + c.http_listen + "' is not address:port");
     }
+    std::string host = c.http_listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    std::uint16_t http_port = 0;
+    auto port_text = c.http_listen.substr(colon + 1);
+    auto [pend, pec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), http_port);
+    if (!parse_ip(host) || pec != std::errc() || pend != port_text.data() + port_text.size()) {
+        bad("http-listen", "'" + c.http_listen + "' is not IP-address:port");
+    }
     c.nat = vm["nat"].as<bool>();
     c.ipam_cooldown = std::chrono::seconds(number(vm, "ipam-cooldown", 0, 86400));
     c.resync_interval = std::chrono::seconds(number(vm, "resync-interval", 1, 86400));

@@ -1,0 +1,448 @@
+#include "agent.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include <net/if.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <weft/client.hpp>
+#include <weft/error.hpp>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "etcd_datastore.hpp"
+#include "host.hpp"
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace weft {
+
+namespace {
+
+json addr_list(const std::vector<IpAddr>& addrs) {
+    json out = json::array();
+    for (const auto& a : addrs) {
+        out.push_back(to_string(a));
+    }
+    return out;
+}
+
+std::vector<IpAddr> parse_addrs(const json& list) {
+    std::vector<IpAddr> out;
+    for (const auto& item : list) {
+        auto addr = item.is_string() ? parse_ip(item.get<std::string>()) : std::nullopt;
+        if (!addr) {
+            throw ApiError(api_code::invalid_config,
+                           "attach: \"addrs\" holds " + item.dump() + ", not an IP address");
+        }
+        out.push_back(*addr);
+    }
+    if (out.empty()) {
+        throw ApiError(api_code::invalid_config, "attach: \"addrs\" is empty");
+    }
+    return out;
+}
+
+AttachmentKey key_of(const json& request) {
+    return {request.at("container_id").get<std::string>(), request.at("ifname").get<std::string>()};
+}
+
+std::vector<EtcdEndpoint> etcd_endpoints(const std::vector<std::string>& items) {
+    std::vector<EtcdEndpoint> out;
+    for (const auto& item : items) {
+        auto colon = item.rfind(':');
+        std::string host = item.substr(0, colon);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+        }
+        out.push_back({host, static_cast<std::uint16_t>(std::stoul(item.substr(colon + 1)))});
+    }
+    return out;
+}
+
+} // namespace
+
+Agent::Agent(asio::io_context& io, Config config)
+    : io_(io), config_(std::move(config)), wake_timer_(io) {}
+
+Agent::~Agent() = default;
+
+// The weft device: it must exist (created by 'ip link add NAME type weft' or
+// the node's network setup); weftd sets its tunnel settings and brings it
+// up.
+void Agent::setup_device() {
+    if (config_.underlay_dev.empty()) {
+        auto dev = default_route_device();
+        if (!dev) {
+            throw ConfigError("--underlay-dev: not given and there is no default route");
+        }
+        config_.underlay_dev = *dev;
+    }
+    unsigned underlay = if_nametoindex(config_.underlay_dev.c_str());
+    if (underlay == 0) {
+        throw ConfigError("--underlay-dev: no device " + config_.underlay_dev);
+    }
+    if (!config_.node_addr) {
+        config_.node_addr = first_address(config_.underlay_dev, AF_INET);
+        if (!config_.node_addr) {
+            config_.node_addr = first_address(config_.underlay_dev, AF_INET6);
+        }
+        if (!config_.node_addr) {
+            throw ConfigError("--node-addr: not given and " + config_.underlay_dev +
+                              " has no address");
+        }
+    }
+
+    if (config_.encap == Encap::ipip && !is_ipv4(*config_.node_addr)) {
+        throw ConfigError("--encap: ipip needs an IPv4 node address, and " + config_.underlay_dev +
+                          "'s is " + to_string(*config_.node_addr));
+    }
+
+    client_ = std::make_unique<Client>(Client::connect());
+    kernel_ = std::make_unique<LibweftKernel>(*client_, DevRef::by_name(config_.device));
+    DevSetRequest set;
+    set.dev = kernel_->dev();
+    set.vni = config_.vni;
+    set.port = config_.port;
+    set.underlay = underlay;
+    set.crosssubnet = config_.crosssubnet;
+    if (auto* v4 = std::get_if<Ipv4>(&*config_.node_addr)) {
+        set.local4 = *v4;
+    } else {
+        set.local6 = std::get<Ipv6>(*config_.node_addr);
+    }
+    client_->dev_set(set);
+    vtep_mac_ = client_->dev_get(kernel_->dev()).settings.vtep_mac;
+    set_interface_up(config_.device);
+}
+
+void Agent::setup_metrics() {
+    reconcile_seconds_ = &metrics_.histogram(
+        "weft_reconcile_duration_seconds",
+        "Time to bring weft.ko's tables in line with the cluster, per pass", latency_buckets());
+    reconcile_errors_ = &metrics_.counter("weft_reconcile_errors_total",
+                                          "Kernel writes that failed (retried on the next pass)");
+    reconcile_writes_ = &metrics_.counter("weft_reconcile_writes_total",
+                                          "Kernel objects added, changed or removed");
+    metrics_.gauge_callback("weft_cluster_nodes",
+                            "Nodes of the cluster this node knows, itself included",
+                            [this] { return double(store_ ? store_->known_nodes().size() : 0); });
+    metrics_.gauge_callback("weft_endpoints", "Pod interfaces registered in weft.ko",
+                            [this] { return double(endpoints_.size()); });
+    metrics_.gauge_callback("weft_datastore_up", "1 while the datastore answers, else 0",
+                            [this] { return store_ && store_->status().ok ? 1.0 : 0.0; });
+    metrics_.gauge_callback("weft_ipam_addresses_in_use", "Pod addresses handed out on this node",
+                            [this] { return double(ipam_ ? ipam_->list().size() : 0); });
+}
+
+Readiness Agent::readiness() const {
+    if (!self_) {
+        return {false, "not joined to the cluster yet"};
+    }
+    auto status = store_->status();
+    if (!status.ok) {
+        return {false, "datastore: " + status.reason};
+    }
+    if (last_ && !last_->ok()) {
+        return {false, "weft.ko not fully programmed: " + last_->errors.front().message};
+    }
+    return {true, ""};
+}
+
+asio::awaitable<void> Agent::run() {
+    namespace fs = std::filesystem;
+    fs::create_directories(config_.state_dir);
+    ::chmod(config_.state_dir.c_str(), 0700);
+    db_ = std::make_unique<Db>(config_.state_dir + "/state.db");
+    load_endpoints();
+    setup_device();
+    setup_metrics();
+
+    api_ = std::make_unique<ApiServer>(
+        io_.get_executor(), config_.socket_path,
+        [this](const std::string& op, const json& request) { return handle(op, request); });
+    HttpServerOptions http;
+    auto colon = config_.http_listen.rfind(':');
+    http.address = config_.http_listen.substr(0, colon);
+    if (http.address.size() > 2 && http.address.front() == '[') {
+        http.address = http.address.substr(1, http.address.size() - 2);
+    }
+    http.port = static_cast<std::uint16_t>(std::stoul(config_.http_listen.substr(colon + 1)));
+    http_ = std::make_unique<HttpServer>(
+        io_.get_executor(), http, metrics_, [this] { return readiness(); },
+        [](std::string_view line) { spdlog::warn("http: {}", line); });
+    http_->start();
+
+    if (config_.datastore == DatastoreKind::etcd) {
+        EtcdDatastoreOptions options;
+        options.prefix = config_.etcd_prefix;
+        options.lease_ttl = config_.lease_ttl;
+        store_ = std::make_unique<EtcdDatastore>(io_.get_executor(),
+                                                 etcd_endpoints(config_.etcd_endpoints), options);
+    } else {
+        store_ = std::make_unique<EmbeddedDatastore>(*db_);
+    }
+    NodeSpec self;
+    self.name = config_.node_name;
+    self.addr = *config_.node_addr;
+    self.encap = config_.encap;
+    self.vtep_mac = vtep_mac_;
+    ClusterConfig cluster;
+    cluster.cidr4 = config_.cluster_cidr4;
+    cluster.cidr6 = config_.cluster_cidr6;
+    cluster.block_len4 = static_cast<std::uint8_t>(config_.block_len4);
+    cluster.block_len6 = static_cast<std::uint8_t>(config_.block_len6);
+    spdlog::info("joining the cluster as {} ({}, {})", self.name, to_string(self.addr),
+                 to_string(self.encap));
+    NodeSpec joined = co_await store_->join(self, cluster);
+    if (stopping_) {
+        co_return;
+    }
+    self_ = joined;
+    std::vector<Prefix> blocks;
+    for (const auto& block : {joined.block4, joined.block6}) {
+        if (block) {
+            blocks.push_back(*block);
+            spdlog::info("pod block {}", to_string(*block));
+        }
+    }
+    ipam_ = std::make_unique<Ipam>(*db_, blocks, config_.ipam_cooldown.count());
+    watch_ = store_->watch([this](const NodeUpdate& update) {
+        for (const auto& e : update.events) {
+            spdlog::info("node {} {}", e.node.name,
+                         e.type == NodeEvent::Type::added     ? "joined"
+                         : e.type == NodeEvent::Type::removed ? "left"
+                                                              : "changed");
+        }
+        for (const auto& error : update.errors) {
+            spdlog::warn("datastore: {}", error);
+        }
+        wake();
+    });
+    co_await reconcile_loop();
+}
+
+void Agent::stop() {
+    if (stopping_) {
+        return;
+    }
+    stopping_ = true;
+    watch_.stop();
+    if (api_) {
+        api_->stop();
+    }
+    if (http_) {
+        http_->stop();
+    }
+    wake_timer_.cancel();
+    // The etcd datastore's keepalive and watch end with it; the record
+    // stays until its lease runs out or this node starts again.
+    store_.reset();
+}
+
+void Agent::wake() {
+    dirty_ = true;
+    wake_timer_.cancel();
+}
+
+asio::awaitable<void> Agent::reconcile_loop() {
+    while (!stopping_) {
+        if (dirty_) {
+            dirty_ = false;
+            reconcile_now();
+        }
+        // A failed pass is retried soon; otherwise a full pass every
+        // resync interval catches changes made behind weftd's back.
+        auto wait = last_ && !last_->ok() ? std::chrono::seconds(1) : config_.resync_interval;
+        wake_timer_.expires_after(wait);
+        boost::system::error_code ec;
+        co_await wake_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) {
+            dirty_ = true; // the resync interval passed
+        }
+    }
+}
+
+Desired Agent::desired() const {
+    Desired d;
+    d.nodes = store_->known_nodes();
+    for (const auto& [key, ep] : endpoints_) {
+        unsigned ifindex = if_nametoindex(ep.host_ifname.c_str());
+        if (ifindex == 0) {
+            continue; // the pod's veth is gone; release will forget it
+        }
+        d.endpoints.push_back({ifindex, ep.addrs, std::nullopt});
+    }
+    return d;
+}
+
+void Agent::reconcile_now() {
+    auto start = std::chrono::steady_clock::now();
+    auto result = reconcile(*kernel_, desired(), config_.node_name);
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    reconcile_seconds_->observe(took.count());
+    reconcile_writes_->inc(double(result.writes()));
+    reconcile_errors_->inc(double(result.errors.size()));
+    if (result.writes() > 0 || !result.errors.empty()) {
+        spdlog::info("reconciled in {:.1f} ms: nodes +{} ~{} -{}, routes +{} ~{} -{}, "
+                     "endpoints +{} ~{} -{}, {} errors",
+                     took.count() * 1e3, result.nodes.added, result.nodes.changed,
+                     result.nodes.removed, result.routes.added, result.routes.changed,
+                     result.routes.removed, result.endpoints.added, result.endpoints.changed,
+                     result.endpoints.removed, result.errors.size());
+    }
+    for (const auto& e : result.errors) {
+        spdlog::warn("{}: {}", e.object, e.message);
+    }
+    last_ = std::move(result);
+}
+
+// Endpoints live in the state database (meta "endpoints"), so a restarted
+// weftd reconciles them like the rest.
+void Agent::load_endpoints() {
+    auto text = db_->get_meta("endpoints");
+    if (!text) {
+        return;
+    }
+    for (const auto& item : json::parse(*text)) {
+        Endpoint ep{item.at("host_ifname").get<std::string>(), {}};
+        for (const auto& a : item.at("addrs")) {
+            if (auto addr = parse_ip(a.get<std::string>())) {
+                ep.addrs.push_back(*addr);
+            }
+        }
+        endpoints_[{item.at("container_id").get<std::string>(),
+                    item.at("ifname").get<std::string>()}] = ep;
+    }
+}
+
+void Agent::save_endpoints() {
+    json list = json::array();
+    for (const auto& [key, ep] : endpoints_) {
+        list.push_back({{"container_id", key.container_id},
+                        {"ifname", key.ifname},
+                        {"host_ifname", ep.host_ifname},
+                        {"addrs", addr_list(ep.addrs)}});
+    }
+    db_->set_meta("endpoints", list.dump());
+}
+
+void Agent::forget_endpoint(const AttachmentKey& key) {
+    auto it = endpoints_.find(key);
+    if (it == endpoints_.end()) {
+        return;
+    }
+    unsigned ifindex = if_nametoindex(it->second.host_ifname.c_str());
+    endpoints_.erase(it);
+    save_endpoints();
+    if (ifindex == 0) {
+        return; // gone with its veth: the kernel dropped the endpoint
+    }
+    try {
+        kernel_->endpoint_del(ifindex);
+    } catch (const Error& e) {
+        if (e.errnum() != ENOENT) {
+            throw;
+        }
+    }
+}
+
+void Agent::require_joined() const {
+    if (!self_ || !ipam_) {
+        throw ApiError(api_code::try_again,
+                       "weftd has not joined the cluster yet: " + readiness().reason);
+    }
+}
+
+json Agent::handle(const std::string& op, const json& request) {
+    if (op == "status") {
+        auto r = readiness();
+        json out = {{"ready", r.ready}, {"reason", r.reason}, {"node", config_.node_name}};
+        if (ipam_) {
+            json blocks = json::array();
+            for (const auto& b : ipam_->blocks()) {
+                blocks.push_back(to_string(b));
+            }
+            out["blocks"] = blocks;
+            out["gateways"] = addr_list(ipam_->gateways());
+        }
+        return out;
+    }
+    require_joined();
+    if (op == "allocate") {
+        auto key = key_of(request);
+        auto addrs = ipam_->allocate(key.container_id, key.ifname);
+        return {{"addrs", addr_list(addrs)}, {"gateways", addr_list(ipam_->gateways())}};
+    }
+    if (op == "attach") {
+        auto key = key_of(request);
+        auto host = request.at("host_ifname").get<std::string>();
+        auto addrs = parse_addrs(request.at("addrs"));
+        unsigned ifindex = if_nametoindex(host.c_str());
+        if (ifindex == 0) {
+            throw ApiError(api_code::internal, "attach: no host interface " + host);
+        }
+        EndpointAddRequest add;
+        add.dev = kernel_->dev();
+        add.host_ifindex = ifindex;
+        add.addrs = addrs;
+        add.replace = true;
+        kernel_->endpoint_add(add);
+        endpoints_[key] = {host, addrs};
+        save_endpoints();
+        return json::object();
+    }
+    if (op == "release") {
+        auto key = key_of(request);
+        forget_endpoint(key);
+        return {{"addrs", addr_list(ipam_->release(key.container_id, key.ifname))}};
+    }
+    if (op == "list") {
+        json list = json::array();
+        for (const auto& a : ipam_->list()) {
+            json item = {{"container_id", a.container_id},
+                         {"ifname", a.ifname},
+                         {"addrs", addr_list(a.addrs)}};
+            auto ep = endpoints_.find({a.container_id, a.ifname});
+            if (ep != endpoints_.end()) {
+                item["host_ifname"] = ep->second.host_ifname;
+            }
+            list.push_back(item);
+        }
+        return {{"attachments", list}};
+    }
+    // gc
+    std::set<AttachmentKey> valid;
+    for (const auto& item : request.at("valid")) {
+        if (!item.is_object() || !item.contains("container_id") || !item.contains("ifname")) {
+            throw ApiError(api_code::invalid_config, "gc: \"valid\" holds " + item.dump() +
+                                                         ", not {\"container_id\", \"ifname\"}");
+        }
+        valid.insert(key_of(item));
+    }
+    std::vector<AttachmentKey> stale;
+    for (const auto& [key, ep] : endpoints_) {
+        if (!valid.count(key)) {
+            stale.push_back(key);
+        }
+    }
+    for (const auto& key : stale) {
+        forget_endpoint(key);
+    }
+    json released = json::array();
+    for (const auto& a : ipam_->gc(valid)) {
+        released.push_back({{"container_id", a.container_id},
+                            {"ifname", a.ifname},
+                            {"addrs", addr_list(a.addrs)}});
+    }
+    return {{"released", released}};
+}
+
+} // namespace weft
