@@ -242,9 +242,9 @@ void Agent::stop() {
         http_->stop();
     }
     wake_timer_.cancel();
-    // The etcd datastore's keepalive and watch end with it; the record
-    // stays until its lease runs out or this node starts again.
-    store_.reset();
+    // The datastore lives on until the agent is destroyed (a join may be
+    // under way); its keepalive and watch end with it, and the node's
+    // record stays until its lease runs out or this node starts again.
 }
 
 void Agent::wake() {

@@ -49,10 +49,13 @@ int main(int argc, char* argv[]) {
     boost::asio::io_context io;
     weft::Agent agent(io, inv.config);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&agent](const boost::system::error_code& ec, int signal) {
+    signals.async_wait([&agent, &io](const boost::system::error_code& ec, int signal) {
         if (!ec) {
             spdlog::info("signal {}: stopping", signal);
             agent.stop();
+            // The datastore's own coroutines (lease keepalive, watch, a
+            // join retrying while etcd is down) end with the loop.
+            io.stop();
         }
     });
     int status = 0;
@@ -69,7 +72,7 @@ int main(int argc, char* argv[]) {
             }
         }
         agent.stop();
-        signals.cancel();
+        io.stop();
     });
     io.run();
     return status;
