@@ -16,9 +16,11 @@
 #   --suite NAME       run only this suite (repeatable):
 #                        ref-native ref-flannel ref-calico-vxlan ref-calico-ipip
 #                        weft-vxlan weft-vxlan6 weft-ipip weft-none
-#                        weft-crosssubnet interop malformed teardown
+#                        weft-crosssubnet interop malformed teardown weftd
 #                      (ref-* and weft-* are connectivity.sh --mode ...);
 #                      default: every weft-* suite, interop, malformed, teardown
+#                      (weftd is opt-in, not in the default list, until it
+#                      has passed in full CI runs)
 #   --nodes N          nodes of the connectivity suites (default 3)
 #
 # Output is kselftest's: one TAP line per suite, each suite's own TAP
@@ -36,7 +38,7 @@ only=()
 
 usage()
 {
-	sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,29p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -75,6 +77,7 @@ suite_cmd()
 	interop) cmd=("$here/interop.sh") ;;
 	malformed) cmd=("$here/malformed.sh") ;;
 	teardown) cmd=("$here/teardown.sh") ;;
+	weftd) cmd=("$here/weftd.sh") ;;	# opt-in: not in the default list yet
 	*) return 1 ;;
 	esac
 }
