@@ -69,13 +69,14 @@ TEST(WeftdConfig, EtcdSettings) {
                "--lease-ttl=5", "--cluster-cidr6=fd00:244::/48", "--block-len6=64", "--encap=ipip"})
             .config;
     EXPECT_EQ(c.datastore, DatastoreKind::etcd);
-    EXPECT_EQ(c.etcd_endpoints, (std::vector<std::string>{"127.0.0.1:2379", "[::1]:2379"}));
+    EXPECT_EQ(c.etcd_endpoints, (std::vector<HostPort>{{"127.0.0.1", 2379}, {"::1", 2379}}));
+    EXPECT_EQ(to_string(c.etcd_endpoints[1]), "[::1]:2379");
     EXPECT_EQ(c.lease_ttl.count(), 5);
     ASSERT_TRUE(c.cluster_cidr6);
     EXPECT_EQ(to_string(*c.cluster_cidr6), "fd00:244::/48");
     EXPECT_EQ(c.encap, Encap::ipip);
     EXPECT_EQ(parse({"--node-name=n", "--http-listen=[::1]:9603"}).config.http_listen,
-              "[::1]:9603");
+              (HostPort{"::1", 9603}));
 }
 
 TEST(WeftdConfig, FileAndFlagsFlagsWin) {
@@ -129,7 +130,11 @@ TEST(WeftdConfig, ErrorsNameTheOption) {
         {{"--node-name=n", "--http-listen=localhost:9603"},
          "--http-listen: 'localhost:9603' is not IP-address:port"},
         {{"--node-name=n", "--http-listen=127.0.0.1:http"},
-         "--http-listen: '127.0.0.1:http' is not IP-address:port"},
+         "--http-listen: '127.0.0.1:http' is not IP-address:port (port 1-65535)"},
+        {{"--node-name=n", "--etcd-endpoints=10.0.0.1:2379,10.0.0.2:99999"},
+         "--etcd-endpoints: '10.0.0.2:99999' is not host:port (port 1-65535)"},
+        {{"--node-name=n", "--etcd-endpoints=etcd1:client"},
+         "--etcd-endpoints: 'etcd1:client' is not host:port (port 1-65535)"},
         {{"--node-name=n", "--log-level=loud"},
          "--log-level: 'loud' is not one of trace, debug, info, warn, error"},
         {{"--node-name=n", "--device=averyveryverylongname"},

@@ -324,17 +324,60 @@ TEST_F(Reconcile, RestartWithKernelStateInAnotherOrderMakesNoWrite) {
 }
 
 TEST_F(Reconcile, NodeSettingsChangeReplacesTheNodeOnly) {
+    for (auto& n : desired.nodes) {
+        n.encap = Encap::ipip;
+    }
     program();
-    desired.nodes[1].encap = Encap::ipip;
+    desired.nodes[1].encap = Encap::vxlan;
     desired.nodes[1].vtep_mac = Mac{2, 0, 0, 0, 0, 0x22};
     ReconcileResult result = pass();
     EXPECT_TRUE(result.ok());
     EXPECT_EQ(result.nodes, (TableChanges{0, 1, 0}));
     EXPECT_EQ(result.routes.total(), 0u);
     EXPECT_EQ(kernel.log, std::vector<std::string>{"node_replace 192.0.2.2"});
-    EXPECT_EQ(kernel.nodes.at("192.0.2.2").encap, WEFT_ENCAP_IPIP);
+    EXPECT_EQ(kernel.nodes.at("192.0.2.2").encap, WEFT_ENCAP_VXLAN);
     EXPECT_EQ(kernel.nodes.at("192.0.2.2").vtep_mac, (Mac{2, 0, 0, 0, 0, 0x22}));
     EXPECT_EQ(via(kernel, "10.244.2.0/24"), "192.0.2.2");
+}
+
+// Two nodes that publish different encapsulations use one both ways (the
+// kernel accepts IP-in-IP only from nodes it sends IP-in-IP to).
+TEST_F(Reconcile, MixedEncapsulationsAgreePerPair) {
+    auto encap_of = [&](const char* addr) {
+        return kernel.nodes.at(addr).encap;
+    };
+    desired.nodes[0].encap = Encap::ipip; // local
+    desired.nodes[1].encap = Encap::none;
+    desired.nodes[2].encap = Encap::vxlan;
+    ASSERT_TRUE(pass().ok());
+    EXPECT_EQ(encap_of("192.0.2.2"), WEFT_ENCAP_IPIP);
+    EXPECT_EQ(encap_of("192.0.2.3"), WEFT_ENCAP_VXLAN);
+
+    desired.nodes[0].encap = Encap::none;
+    ASSERT_TRUE(pass().ok());
+    EXPECT_EQ(encap_of("192.0.2.2"), WEFT_ENCAP_NONE);
+    EXPECT_EQ(encap_of("192.0.2.3"), WEFT_ENCAP_VXLAN);
+
+    // Without the local node's record, each node's own.
+    desired.nodes.erase(desired.nodes.begin());
+    desired.nodes[1].encap = Encap::ipip;
+    desired.nodes[0].encap = Encap::vxlan;
+    ASSERT_TRUE(pass().ok());
+    EXPECT_EQ(encap_of("192.0.2.2"), WEFT_ENCAP_VXLAN);
+    EXPECT_EQ(encap_of("192.0.2.3"), WEFT_ENCAP_IPIP);
+}
+
+TEST(PairEncap, IsSymmetricAndTheStrongerWins) {
+    const Encap all[] = {Encap::none, Encap::ipip, Encap::vxlan};
+    for (Encap a : all) {
+        EXPECT_EQ(pair_encap(a, a), a);
+        for (Encap b : all) {
+            EXPECT_EQ(pair_encap(a, b), pair_encap(b, a));
+        }
+    }
+    EXPECT_EQ(pair_encap(Encap::none, Encap::ipip), Encap::ipip);
+    EXPECT_EQ(pair_encap(Encap::ipip, Encap::vxlan), Encap::vxlan);
+    EXPECT_EQ(pair_encap(Encap::none, Encap::vxlan), Encap::vxlan);
 }
 
 TEST_F(Reconcile, BlockMovingToAnotherNodeIsReplacedInPlace) {
@@ -557,7 +600,7 @@ TEST(ReconcileScale, TwoThousandNodes) {
     EXPECT_EQ(reconcile(kernel, desired, "node-0").writes(), 0u);
     EXPECT_EQ(kernel.calls.total(), 0);
 
-    desired.nodes[1000].encap = Encap::none;
+    desired.nodes[1000].vtep_mac = Mac{2, 0, 0, 0, 0x10, 0};
     std::swap(desired.nodes[10].block4, desired.nodes[20].block4);
     desired.nodes.pop_back();
     ReconcileResult change = reconcile(kernel, desired, "node-0");

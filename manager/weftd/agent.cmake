@@ -1,9 +1,13 @@
 # The weftd binary: the agent that wires the parts together.
 find_package(spdlog REQUIRED)
+# libnl-route: weft0 and the cluster route (links and routes go through
+# rtnetlink's own library; libmnl is for weft's genl family).
+pkg_check_modules(NLROUTE REQUIRED IMPORTED_TARGET libnl-route-3.0)
 
 add_library(weftdagent STATIC weftd/agent.cpp weftd/host.cpp)
 target_link_libraries(weftdagent PUBLIC weftdconfig weftdapi weftdhttp weftddatastore
-                      weftdreconcile weftdstate libweft spdlog::spdlog)
+                      weftdreconcile weftdstate weftdnat libweft spdlog::spdlog
+                      PkgConfig::NLROUTE)
 target_compile_options(weftdagent PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete>)
 
 add_executable(weftd weftd/main.cpp)

@@ -1,5 +1,6 @@
 #include "agent.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -18,6 +19,7 @@
 
 #include "etcd_datastore.hpp"
 #include "host.hpp"
+#include "nat.hpp"
 
 namespace asio = boost::asio;
 using nlohmann::json;
@@ -52,19 +54,6 @@ std::vector<IpAddr> parse_addrs(const json& list) {
 
 AttachmentKey key_of(const json& request) {
     return {request.at("container_id").get<std::string>(), request.at("ifname").get<std::string>()};
-}
-
-std::vector<EtcdEndpoint> etcd_endpoints(const std::vector<std::string>& items) {
-    std::vector<EtcdEndpoint> out;
-    for (const auto& item : items) {
-        auto colon = item.rfind(':');
-        std::string host = item.substr(0, colon);
-        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-            host = host.substr(1, host.size() - 2);
-        }
-        out.push_back({host, static_cast<std::uint16_t>(std::stoul(item.substr(colon + 1)))});
-    }
-    return out;
 }
 
 } // namespace
@@ -105,6 +94,9 @@ void Agent::setup_device() {
                           "'s is " + to_string(*config_.node_addr));
     }
 
+    if (ensure_weft_device(config_.device)) {
+        spdlog::info("created {} (type weft)", config_.device);
+    }
     client_ = std::make_unique<Client>(Client::connect());
     kernel_ = std::make_unique<LibweftKernel>(*client_, DevRef::by_name(config_.device));
     DevSetRequest set;
@@ -121,6 +113,43 @@ void Agent::setup_device() {
     client_->dev_set(set);
     vtep_mac_ = client_->dev_get(kernel_->dev()).settings.vtep_mac;
     set_interface_up(config_.device);
+
+    if (config_.nat) {
+        nat_ = std::make_unique<Nat>();
+    } else if (Nat().remove()) {
+        spdlog::info("NAT is off: removed weft's nftables tables");
+    }
+    sync_host();
+}
+
+// The node's own stack reaches the pod network through the weft device, and
+// pods reach the outside world through NAT: both are put right on every
+// pass, so a route or rule deleted behind weftd's back comes back.
+std::vector<ReconcileError> Agent::sync_host() {
+    std::vector<ReconcileError> errors;
+    std::vector<Prefix> cidrs{config_.cluster_cidr4};
+    if (config_.cluster_cidr6) {
+        cidrs.push_back(*config_.cluster_cidr6);
+    }
+    for (const auto& cidr : cidrs) {
+        try {
+            if (ensure_device_route(cidr, config_.device)) {
+                spdlog::info("route {} dev {} installed", to_string(cidr), config_.device);
+            }
+        } catch (const Error& e) {
+            errors.push_back({"route " + to_string(cidr), e.errnum(), e.what()});
+        }
+    }
+    if (nat_) {
+        try {
+            if (nat_->ensure({cidrs, config_.device})) {
+                spdlog::info("NAT rules for the pod network written (nftables table weft)");
+            }
+        } catch (const Error& e) {
+            errors.push_back({"nat", e.errnum(), e.what()});
+        }
+    }
+    return errors;
 }
 
 void Agent::setup_metrics() {
@@ -169,12 +198,8 @@ asio::awaitable<void> Agent::run() {
         io_.get_executor(), config_.socket_path,
         [this](const std::string& op, const json& request) { return handle(op, request); });
     HttpServerOptions http;
-    auto colon = config_.http_listen.rfind(':');
-    http.address = config_.http_listen.substr(0, colon);
-    if (http.address.size() > 2 && http.address.front() == '[') {
-        http.address = http.address.substr(1, http.address.size() - 2);
-    }
-    http.port = static_cast<std::uint16_t>(std::stoul(config_.http_listen.substr(colon + 1)));
+    http.address = config_.http_listen.host;
+    http.port = config_.http_listen.port;
     http_ = std::make_unique<HttpServer>(
         io_.get_executor(), http, metrics_, [this] { return readiness(); },
         [](std::string_view line) { spdlog::warn("http: {}", line); });
@@ -184,8 +209,11 @@ asio::awaitable<void> Agent::run() {
         EtcdDatastoreOptions options;
         options.prefix = config_.etcd_prefix;
         options.lease_ttl = config_.lease_ttl;
-        store_ = std::make_unique<EtcdDatastore>(io_.get_executor(),
-                                                 etcd_endpoints(config_.etcd_endpoints), options);
+        std::vector<EtcdEndpoint> endpoints;
+        for (const auto& [host, port] : config_.etcd_endpoints) {
+            endpoints.push_back({host, port});
+        }
+        store_ = std::make_unique<EtcdDatastore>(io_.get_executor(), endpoints, options);
     } else {
         store_ = std::make_unique<EmbeddedDatastore>(*db_);
     }
@@ -273,6 +301,12 @@ asio::awaitable<void> Agent::reconcile_loop() {
 Desired Agent::desired() const {
     Desired d;
     d.nodes = store_->known_nodes();
+    // The local record decides each pair's encapsulation (pair_encap): it is
+    // there even while the datastore has not shown it back yet.
+    if (self_ && std::none_of(d.nodes.begin(), d.nodes.end(),
+                              [&](const NodeSpec& n) { return n.name == self_->name; })) {
+        d.nodes.push_back(*self_);
+    }
     for (const auto& [key, ep] : endpoints_) {
         unsigned ifindex = if_nametoindex(ep.host_ifname.c_str());
         if (ifindex == 0) {
@@ -286,6 +320,9 @@ Desired Agent::desired() const {
 void Agent::reconcile_now() {
     auto start = std::chrono::steady_clock::now();
     auto result = reconcile(*kernel_, desired(), config_.node_name);
+    for (auto& e : sync_host()) {
+        result.errors.push_back(std::move(e));
+    }
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     reconcile_seconds_->observe(took.count());
     reconcile_writes_->inc(double(result.writes()));

@@ -30,6 +30,7 @@
 namespace weft {
 
 class Client;
+class Nat;
 
 class Agent {
 public:
@@ -58,6 +59,7 @@ private:
 
     void setup_device();
     void setup_metrics();
+    std::vector<ReconcileError> sync_host();
     boost::asio::awaitable<void> reconcile_loop();
     void reconcile_now();
     void wake();
@@ -73,6 +75,7 @@ private:
     std::unique_ptr<Db> db_;
     std::unique_ptr<Client> client_;
     std::unique_ptr<KernelTables> kernel_;
+    std::unique_ptr<Nat> nat_;
     std::unique_ptr<Datastore> store_;
     std::unique_ptr<Ipam> ipam_;
     std::unique_ptr<ApiServer> api_;

@@ -25,7 +25,7 @@ po::options_description describe() {
         ("device", po::value<std::string>()->default_value("weft0"), "the weft device weftd manages")
         ("underlay-dev", po::value<std::string>(), "the device tunnels leave by (default: the default route's)")
         ("node-addr", po::value<std::string>(), "this node's underlay address (default: underlay-dev's first)")
-        ("encap", po::value<std::string>()->default_value("vxlan"), "how other nodes reach this one: vxlan, ipip or none")
+        ("encap", po::value<std::string>()->default_value("vxlan"), "how other nodes reach this one: vxlan, ipip or none (a pair that differs uses the stronger)")
         ("crosssubnet", po::value<bool>()->default_value(false), "encapsulate only towards nodes on another subnet")
         ("vni", po::value<std::string>()->default_value("1"), "VXLAN network identifier, 1-16777215")
         ("port", po::value<std::string>()->default_value("4789"), "VXLAN UDP port")
@@ -102,16 +102,35 @@ void check_node_name(const std::string& name) {
     }
 }
 
-std::vector<std::string> endpoints(const std::string& text) {
-    std::vector<std::string> out;
+// "host:port" or "[v6]:port"; with `ip_only` the host must be an address.
+HostPort host_port(const char* option, const std::string& item, bool ip_only) {
+    const char* form = ip_only ? "IP-address:port" : "host:port";
+    auto colon = item.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        bad(option, "'" + item + "' is not " + form);
+    }
+    HostPort hp;
+    hp.host = item.substr(0, colon);
+    if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']') {
+        hp.host = hp.host.substr(1, hp.host.size() - 2);
+    }
+    auto port = std::string_view(item).substr(colon + 1);
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), hp.port);
+    if (ec != std::errc() || end != port.data() + port.size() || hp.port == 0) {
+        bad(option, "'" + item + "' is not " + form + " (port 1-65535)");
+    }
+    if (ip_only && !parse_ip(hp.host)) {
+        bad(option, "'" + item + "' is not " + form);
+    }
+    return hp;
+}
+
+std::vector<HostPort> endpoints(const std::string& text) {
+    std::vector<HostPort> out;
     std::stringstream in(text);
     std::string item;
     while (std::getline(in, item, ',')) {
-        auto colon = item.rfind(':');
-        if (item.empty() || colon == std::string::npos || colon == 0 || colon + 1 == item.size()) {
-            bad("etcd-endpoints", "'" + item + "' is not host:port");
-        }
-        out.push_back(item);
+        out.push_back(host_port("etcd-endpoints", item, false));
     }
     if (out.empty()) {
         bad("etcd-endpoints", "no endpoint given");
@@ -197,22 +216,7 @@ Config build(const po::variables_map& vm) {
             bad(option, "must be an absolute path");
         }
     }
-    c.http_listen = str("http-listen");
-    auto colon = c.http_listen.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-        bad("http-listen", "'" + c.http_listen + "' is not address:port");
-    }
-    std::string host = c.http_listen.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    std::uint16_t http_port = 0;
-    auto port_text = c.http_listen.substr(colon + 1);
-    auto [pend, pec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), http_port);
-    if (!parse_ip(host) || pec != std::errc() || pend != port_text.data() + port_text.size()) {
-        bad("http-listen", "'" + c.http_listen + "' is not IP-address:port");
-    }
+    c.http_listen = host_port("http-listen", str("http-listen"), true);
     c.nat = vm["nat"].as<bool>();
     c.ipam_cooldown = std::chrono::seconds(number(vm, "ipam-cooldown", 0, 86400));
     c.resync_interval = std::chrono::seconds(number(vm, "resync-interval", 1, 86400));
@@ -226,6 +230,11 @@ Config build(const po::variables_map& vm) {
 }
 
 } // namespace
+
+std::string to_string(const HostPort& hp) {
+    bool v6 = hp.host.find(':') != std::string::npos;
+    return (v6 ? "[" + hp.host + "]" : hp.host) + ':' + std::to_string(hp.port);
+}
 
 std::string usage() {
     std::ostringstream out;

@@ -17,6 +17,15 @@ namespace weft {
 
 enum class DatastoreKind { embedded, etcd };
 
+// A TCP endpoint as written "host:port" or "[v6-address]:port"; the host is
+// kept without brackets.
+struct HostPort {
+    std::string host;
+    std::uint16_t port = 0;
+    bool operator==(const HostPort&) const = default;
+};
+std::string to_string(const HostPort& hp); // brackets a host with a colon
+
 struct Config {
     std::string config_file;         // --config, empty for none
     std::string node_name;           // --node-name, default: the host name
@@ -29,7 +38,7 @@ struct Config {
     std::uint16_t port = 4789;       // --port
 
     DatastoreKind datastore = DatastoreKind::embedded; // --datastore
-    std::vector<std::string> etcd_endpoints;           // --etcd-endpoints host:port,...
+    std::vector<HostPort> etcd_endpoints;              // --etcd-endpoints host:port,...
     std::string etcd_prefix = "/weft/v1/";             // --etcd-prefix
     std::chrono::seconds lease_ttl{15};                // --lease-ttl
 
@@ -40,7 +49,7 @@ struct Config {
 
     std::string state_dir = "/var/lib/weft";          // --state-dir
     std::string socket_path = "/run/weft/weftd.sock"; // --socket
-    std::string http_listen = "127.0.0.1:9603";       // --http-listen
+    HostPort http_listen{"127.0.0.1", 9603};          // --http-listen
     bool nat = true;                                  // --nat
     std::chrono::seconds ipam_cooldown{30};           // --ipam-cooldown
     std::chrono::seconds resync_interval{60};         // --resync-interval

@@ -21,4 +21,15 @@ std::optional<Mac> interface_mac(const std::string& ifname);
 // Sets IFF_UP on the interface; throws weft::Error naming it.
 void set_interface_up(const std::string& ifname);
 
+// Creates the weft device IFNAME (what `ip link add IFNAME type weft` does)
+// unless it exists. Returns true when it created it. Throws weft::Error when
+// IFNAME exists but is not a weft device, or the kernel refuses (weft.ko
+// not loaded: the message says so).
+bool ensure_weft_device(const std::string& ifname);
+
+// Makes `PREFIX dev IFNAME scope link` a route of the main table, unless an
+// identical one is there. Returns true when it wrote the route. This is how
+// the node's own stack sends pod-network traffic into the weft device.
+bool ensure_device_route(const Prefix& prefix, const std::string& ifname);
+
 } // namespace weft

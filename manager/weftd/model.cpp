@@ -14,6 +14,13 @@ std::string to_string(Encap encap) {
     return "unknown";
 }
 
+Encap pair_encap(Encap a, Encap b) {
+    auto rank = [](Encap e) {
+        return e == Encap::vxlan ? 2 : e == Encap::ipip ? 1 : 0;
+    };
+    return rank(a) >= rank(b) ? a : b;
+}
+
 std::optional<Encap> parse_encap(std::string_view text) {
     for (Encap e : {Encap::none, Encap::vxlan, Encap::ipip}) {
         if (text == to_string(e)) {

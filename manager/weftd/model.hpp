@@ -22,6 +22,14 @@ enum class Encap : std::uint8_t {
 };
 
 std::string to_string(Encap encap); // "none", "vxlan", "ipip"
+
+// The encapsulation two nodes use between them, given the ones they publish.
+// It must be the same both ways: weft.ko takes IP-in-IP only from nodes it
+// sends IP-in-IP to. Nodes that agree use theirs; otherwise the one that
+// carries more wins: VXLAN (any inner family, any underlay) over IP-in-IP
+// (IPv4 only) over none (the same link only). A cluster moving from one
+// encapsulation to another thus keeps every pair connected throughout.
+Encap pair_encap(Encap a, Encap b);
 std::optional<Encap> parse_encap(std::string_view text);
 
 // One node of the cluster, as it publishes itself.

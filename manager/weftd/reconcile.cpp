@@ -200,6 +200,14 @@ NodePlan Pass::plan_nodes(const std::vector<NodeSpec>& specs, std::string_view l
     NodePlan plan;
     std::map<IpAddr, std::vector<const NodeSpec*>> addr_claims;
     PrefixMap<std::vector<const NodeSpec*>> block_claims;
+    // Each pair of nodes agrees on one encapsulation (pair_encap); without
+    // the local node's record, the others' own are used.
+    std::optional<Encap> local_encap;
+    for (const NodeSpec& spec : specs) {
+        if (spec.name == local_node_name) {
+            local_encap = spec.encap;
+        }
+    }
 
     for (const NodeSpec& spec : specs) {
         bool local = spec.name == local_node_name;
@@ -257,9 +265,10 @@ NodePlan Pass::plan_nodes(const std::vector<NodeSpec>& specs, std::string_view l
             continue;
         }
         const NodeSpec& spec = *claimants.front();
-        plan.nodes.emplace(addr, NodePlan::Node{{static_cast<std::uint8_t>(spec.encap),
-                                                 mac_or_none(spec.vtep_mac)},
-                                                spec.name});
+        Encap encap = local_encap ? pair_encap(*local_encap, spec.encap) : spec.encap;
+        plan.nodes.emplace(
+            addr, NodePlan::Node{{static_cast<std::uint8_t>(encap), mac_or_none(spec.vtep_mac)},
+                                 spec.name});
         for (const auto& block : {spec.block4, spec.block6}) {
             if (block && !plan.held_routes.contains(*block)) {
                 plan.routes.emplace(*block, addr);

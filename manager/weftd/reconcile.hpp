@@ -5,7 +5,8 @@
 // traffic is never disturbed.
 //
 // From the cluster's nodes the reconciler derives, for every node but the
-// local one, a weft node (its underlay address, encapsulation and VTEP MAC)
+// local one, a weft node (its underlay address, the encapsulation the pair
+// uses (pair_encap of the two nodes' own) and its VTEP MAC)
 // and one route per pod block of that node (block4, block6) leading to it.
 // The local node is recognised by name and skipped: its own block is reached
 // through the pods' veths, not through weft0. The local pods are endpoints.
