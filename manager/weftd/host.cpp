@@ -17,6 +17,7 @@
 
 #include <weft/error.hpp>
 #include <weft/fd.hpp>
+#include <weft/libnl.hpp>
 
 namespace weft {
 
@@ -91,27 +92,13 @@ void set_interface_up(const std::string& ifname) {
 
 namespace {
 
-// libnl objects, each freed by its own function.
-template <auto Free>
-struct NlDeleter {
-    template <typename T>
-    void operator()(T* p) const {
-        Free(p);
-    }
-};
-using NlSock = std::unique_ptr<nl_sock, NlDeleter<nl_socket_free>>;
-using NlLink = std::unique_ptr<rtnl_link, NlDeleter<rtnl_link_put>>;
-using NlRoute = std::unique_ptr<rtnl_route, NlDeleter<rtnl_route_put>>;
-using NlAddr = std::unique_ptr<nl_addr, NlDeleter<nl_addr_put>>;
-using NlCache = std::unique_ptr<nl_cache, NlDeleter<nl_cache_free>>;
-
 // libnl returns negative NLE_* codes; weft::Error wants an errno.
 [[noreturn]] void throw_nl(int err, const std::string& context) {
     throw Error(EIO, context + ": " + nl_geterror(err));
 }
 
-NlSock route_socket() {
-    NlSock sock(nl_socket_alloc());
+nl::Sock route_socket() {
+    nl::Sock sock(nl_socket_alloc());
     if (!sock) {
         throw Error(ENOMEM, "allocating a netlink socket");
     }
@@ -124,11 +111,11 @@ NlSock route_socket() {
 } // namespace
 
 bool ensure_weft_device(const std::string& ifname) {
-    NlSock sock = route_socket();
+    nl::Sock sock = route_socket();
     rtnl_link* found = nullptr;
     int err = rtnl_link_get_kernel(sock.get(), 0, ifname.c_str(), &found);
     if (err == 0) {
-        NlLink link(found);
+        nl::Link link(found);
         const char* kind = rtnl_link_get_type(link.get());
         if (!kind || std::strcmp(kind, "weft") != 0) {
             throw Error(EEXIST, ifname + " exists and is not a weft device (type " +
@@ -139,7 +126,7 @@ bool ensure_weft_device(const std::string& ifname) {
     if (err != -NLE_NODEV && err != -NLE_OBJ_NOTFOUND) {
         throw_nl(err, "looking up " + ifname);
     }
-    NlLink link(rtnl_link_alloc());
+    nl::Link link(rtnl_link_alloc());
     if (!link) {
         throw Error(ENOMEM, "allocating a link");
     }
@@ -165,18 +152,18 @@ bool ensure_device_route(const Prefix& prefix, const std::string& ifname) {
     }
     int family = is_ipv4(prefix.addr) ? AF_INET : AF_INET6;
     auto bytes = addr_bytes(prefix.addr);
-    NlAddr dst(nl_addr_build(family, bytes.data(), bytes.size()));
+    nl::Addr dst(nl_addr_build(family, bytes.data(), bytes.size()));
     if (!dst) {
         throw Error(ENOMEM, "allocating an address");
     }
     nl_addr_set_prefixlen(dst.get(), prefix.len);
 
-    NlSock sock = route_socket();
+    nl::Sock sock = route_socket();
     nl_cache* raw = nullptr;
     if (int err = rtnl_route_alloc_cache(sock.get(), family, 0, &raw); err < 0) {
         throw_nl(err, "reading the routing table");
     }
-    NlCache cache(raw);
+    nl::Cache cache(raw);
     for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
         auto* route = reinterpret_cast<rtnl_route*>(obj);
         if (rtnl_route_get_table(route) != RT_TABLE_MAIN ||
@@ -192,7 +179,7 @@ bool ensure_device_route(const Prefix& prefix, const std::string& ifname) {
         }
     }
 
-    NlRoute route(rtnl_route_alloc());
+    nl::Route route(rtnl_route_alloc());
     rtnl_nexthop* nh = rtnl_route_nh_alloc();
     if (!route || !nh) {
         if (nh) {

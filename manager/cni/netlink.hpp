@@ -1,0 +1,82 @@
+// The kernel side of a pod's interface: veth pairs, addresses, routes and
+// sysctls, through rtnetlink (libnl-route). Every Rtnl talks to the network
+// namespace its creating thread was in; in_netns() runs code in a pod's
+// namespace on a thread of its own, so the process never leaves its own.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <weft/addr.hpp>
+#include <weft/fd.hpp>
+
+struct nl_sock;
+
+namespace weft::cni {
+
+// Opens a network namespace file (CNI_NETNS). Throws CniError code 4 if it
+// cannot be opened.
+UniqueFd open_netns(const std::string& path);
+
+// Runs `fn` on a new thread that has joined the namespace `netns_fd`, waits
+// for it and rethrows what it threw.
+void in_netns(int netns_fd, const std::function<void()>& fn);
+
+struct LinkInfo {
+    int ifindex = 0;
+    std::string name;
+    std::string mac;
+    unsigned mtu = 0;
+    bool up = false;
+};
+
+struct RouteInfo {
+    Prefix dst;
+    std::optional<IpAddr> gateway;
+    int ifindex = 0;
+};
+
+// An rtnetlink connection in the calling thread's namespace. Failures throw
+// CniError code 100 (setup_failed) naming what was being done.
+class Rtnl {
+public:
+    Rtnl();
+    ~Rtnl();
+    Rtnl(const Rtnl&) = delete;
+    Rtnl& operator=(const Rtnl&) = delete;
+
+    std::optional<LinkInfo> link(const std::string& name);
+    std::vector<LinkInfo> links();
+    // A veth pair: `host` here, `peer` created directly inside the namespace
+    // `peer_netns_fd`, both with `mtu`. Fails with EEXIST naming the pod side
+    // when that name is taken in the pod's namespace.
+    void add_veth(const std::string& host, const std::string& peer, int peer_netns_fd,
+                  unsigned mtu);
+    // Returns false if there was no such link.
+    bool del_link(const std::string& name);
+    void set_up(const LinkInfo& link);
+    // ADDR/LEN on the link; IPv6 addresses skip duplicate address detection
+    // (they are unique by allocation, and must work at once).
+    void add_address(int ifindex, const Prefix& prefix);
+    std::vector<Prefix> addresses(int ifindex);
+    // A main-table route; `onlink` for a gateway that is not on any subnet
+    // of the link (169.254.1.1 on a /32).
+    void add_route(const Prefix& dst, int ifindex, const std::optional<IpAddr>& gateway,
+                   bool onlink);
+    std::vector<RouteInfo> routes(int family);
+
+private:
+    struct Deleter {
+        void operator()(nl_sock* sock) const;
+    };
+    std::unique_ptr<nl_sock, Deleter> sock_;
+};
+
+// Writes `value` to a /proc/sys file of the calling thread's namespace.
+void write_sysctl(const std::string& path, std::string_view value);
+
+} // namespace weft::cni
