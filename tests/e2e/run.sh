@@ -18,9 +18,8 @@
 #                        weft-vxlan weft-vxlan6 weft-ipip weft-none
 #                        weft-crosssubnet interop malformed teardown weftd
 #                      (ref-* and weft-* are connectivity.sh --mode ...);
-#                      default: every weft-* suite, interop, malformed, teardown
-#                      (weftd is opt-in, not in the default list, until it
-#                      has passed in full CI runs)
+#                      default: every weft-* suite, interop, malformed,
+#                      teardown, weftd
 #   --nodes N          nodes of the connectivity suites (default 3)
 #
 # Output is kselftest's: one TAP line per suite, each suite's own TAP
@@ -63,7 +62,7 @@ export WEFT
 suites=()
 [ $refs = 1 ] || [ $nomodule = 1 ] && suites+=(ref-native ref-flannel ref-calico-vxlan ref-calico-ipip)
 [ $nomodule = 0 ] && suites+=(weft-vxlan weft-vxlan6 weft-ipip weft-none weft-crosssubnet
-	interop malformed teardown)
+	interop malformed teardown weftd)
 [ ${#only[@]} -gt 0 ] && suites=("${only[@]}")
 
 suite_cmd()
@@ -77,7 +76,7 @@ suite_cmd()
 	interop) cmd=("$here/interop.sh") ;;
 	malformed) cmd=("$here/malformed.sh") ;;
 	teardown) cmd=("$here/teardown.sh") ;;
-	weftd) cmd=("$here/weftd.sh") ;;	# opt-in: not in the default list yet
+	weftd) cmd=("$here/weftd.sh") ;;
 	*) return 1 ;;
 	esac
 }

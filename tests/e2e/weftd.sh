@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # weftd, the node agent, end to end: three nodes (netns on the underlay
-# bridge, as in topo.sh), each with a weft0 that only weftd configures, a
-# real 3-member etcd, and pods plumbed the way weft-cni will do it.
+# bridge, as in topo.sh) and a fourth that joins later, each with a weftd
+# that creates and configures weft0, a real 3-member etcd, and pods plumbed
+# the way weft-cni does it. The nodes publish different encapsulations
+# (nodes 1 and 2 none, node 3 IP-in-IP, node 4 VXLAN) and each pair uses the
+# stronger of its two: 1-2 route natively, 1-3 and 2-3 use IP-in-IP, node 4
+# VXLAN with everyone, so the pings cover every mode.
 #
 #   weftd.sh            (env WEFTD=, default: the weftd next to $WEFT, else
 #                        build/manager/weftd; ETCD=, default /usr/bin/etcd)
@@ -11,25 +15,29 @@
 #   underlay netns: bridge br0 192.168.50.1/24; etcd members e1 e2 e3 on
 #                   192.168.50.2, .3, .4 (client 2379, peer 2380)
 #          |              |              |
-#   node 1 netns    node 2 netns    node 3 netns
-#   eth0 .50.11     eth0 .50.12     eth0 .50.13     weft0 (created by the
-#   weftd node-1    weftd node-2    weftd node-3    test, set up by weftd);
-#   vp1 vp2         vp1 vp2         vp1 vp2         10.244.0.0/16 dev weft0
-#     |   |           |   |           |   |         (the node's own network
+#   node 1 netns    node 2 netns    node 3 netns    (node 4 netns, .50.14)
+#   eth0 .50.11     eth0 .50.12     eth0 .50.13     weft0 and the route
+#   weftd node-1    weftd node-2    weftd node-3    10.244.0.0/16 dev weft0
+#   vp1 vp2         vp1 vp2         vp1 vp2         are weftd's work
+#     |   |           |   |           |   |
 #   pod i.1, pod i.2: eth0 <address from weftd's allocate>/32,
 #                     default via 169.254.1.1 onlink (proxy ARP on vpJ)
 #
 # Checks (one TAP line each):
 #   - etcd: 3 members healthy
-#   - every weftd's /readyz answers 200; weftd brought weft0 up
+#   - every weftd's /readyz answers 200; weftd created weft0 (type weft),
+#     brought it up and routed the cluster CIDR into it
 #   - status: each node got a /24 of 10.244.0.0/16, all distinct
 #   - weft node/route show on each node: the other two nodes and their
 #     blocks (programmed by weftd), and not the node itself
 #   - pods: allocate + attach through the local API; list shows them;
 #     weft endpoint show has them; pings across nodes and on one node
+#   - NAT: weftd's nftables table masquerades pod traffic leaving the pod
+#     network (a ping to the underlay gateway, which has no route back to
+#     the pods, is answered) and leaves pod-to-pod traffic alone (conntrack)
 #   - restart: kill -9 weftd on node 1 during a ping -i 0.05 pod 1.1 ->
-#     pod 2.1 and start it again: no packet lost (a control ping without a
-#     restart first), nodes 2 and 3 kept node 1 (its 15 s lease outlived the
+#     pod 2.1 and an iperf3 UDP stream pod 1.2 -> pod 3.2 and start it
+#     again: no packet lost (control runs without a restart first), nodes 2 and 3 kept node 1 (its 15 s lease outlived the
 #     restart), node 1's weft tables (node, route, endpoint; -j) identical
 #     before and after, and the restarted weftd wrote nothing to the kernel
 #   - node leaving: kill -9 weftd on node 3: once its lease (15 s) runs out,
@@ -37,6 +45,10 @@
 #   - etcd: kill -9 the leader; the others elect a new one; weftd on node 3
 #     started again is seen by node 1 (node + route, same block as before),
 #     and pod 1.1 -> pod 3.1 works again
+#   - all of etcd down: /readyz turns 503; ping -i 0.05 across nodes loses
+#     nothing; meanwhile weftd on node 2 is killed and node 4's weftd starts
+#     (its join retries). etcd back: node 4 joins everywhere, node 2 leaves
+#     once its lease runs out, /readyz is 200 again, pod 4.1 is reachable
 #   - cleanup: SIGTERM stops every weftd (exit 0, socket removed); etcd,
 #     netns gone; no process of the suite left
 #
@@ -46,7 +58,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/topo.sh"
 
 require_root
-require_cmd ip socat jq curl nsenter ping
+require_cmd ip socat jq curl nsenter ping iperf3 conntrack nft
 if ! have_weft_module; then
 	echo "1..0 # SKIP weft module not loaded"
 	exit $ksft_skip
@@ -59,7 +71,9 @@ if [ ! -x "$WEFTD" ] || [ ! -x "$ETCD" ]; then
 	exit $ksft_skip
 fi
 
-NODES=3
+NODES=3	# started at once; node 4 starts while etcd is down
+ALL=4
+ENCAP=(- none none ipip vxlan)
 CLUSTER=10.244.0.0/16
 LEASE_TTL=15
 HTTP=127.0.0.1:9603
@@ -67,6 +81,7 @@ ETCD_IP=(- 192.168.50.2 192.168.50.3 192.168.50.4)
 ETCD_ENDPOINTS=${ETCD_IP[1]}:2379,${ETCD_IP[2]}:2379,${ETCD_IP[3]}:2379
 
 declare -a WEFTD_PID ETCD_PID BLOCK
+PING_PID= IPERF_CLIENT= IPERF_SERVER= RCVBUF_ERRORS=0
 declare -A POD	# POD[i.j]: pod j of node i's IPv4 address
 
 # ------------------------------------------------------------------ helpers
@@ -127,7 +142,7 @@ build()
 
 	{
 		echo "netns add $NS_UL"
-		for ((i = 1; i <= NODES; i++)); do
+		for ((i = 1; i <= ALL; i++)); do
 			echo "netns add $(node_ns $i)"
 			for j in 1 2; do
 				echo "netns add $(pod_ns $i $j)"
@@ -142,12 +157,12 @@ build()
 			echo "addr add ${ETCD_IP[i]}/24 dev br0"
 		done
 		echo "link set br0 up"
-		for ((i = 1; i <= NODES; i++)); do
+		for ((i = 1; i <= ALL; i++)); do
 			echo "link add n$i type veth peer name eth0 netns $(node_ns $i)"
 			echo "link set n$i master br0 up"
 		done
 	} | ip -n "$NS_UL" -batch - || return 1
-	for ((i = 1; i <= NODES; i++)); do
+	for ((i = 1; i <= ALL; i++)); do
 		{
 			echo "link set lo up"
 			echo "addr add ${UL4[i]}/24 dev eth0"
@@ -155,7 +170,6 @@ build()
 			# a default route, as real nodes have: proxy ARP answers
 			# only for addresses the node has a route to
 			echo "route add default via 192.168.50.1"
-			echo "link add weft0 type weft"
 			for j in 1 2; do
 				echo "link add vp$j type veth peer name eth0 netns $(pod_ns $i $j)"
 				echo "link set vp$j up"
@@ -173,7 +187,7 @@ build()
 			EOF
 		done
 	done
-	ip -n "$(node_ns 1)" -d link show weft0 | head -3
+	ip -n "$(node_ns 1)" -br link
 }
 
 # ---------------------------------------------------------------------- etcd
@@ -253,7 +267,7 @@ weftd_start()
 	echo "=== $(date '+%T') weftd start ===" >>"$(wlog "$i")"
 	nsenter --net="/run/netns/$(node_ns "$i")" "$WEFTD" --node-name "node-$i" \
 		--datastore etcd --etcd-endpoints "$ETCD_ENDPOINTS" \
-		--underlay-dev eth0 --node-addr "${UL4[i]}" --encap vxlan \
+		--underlay-dev eth0 --node-addr "${UL4[i]}" --encap "${ENCAP[i]}" \
 		--state-dir "$E2E_TMP/node$i" --socket "$(sock "$i")" \
 		--http-listen "$HTTP" --cluster-cidr "$CLUSTER" --lease-ttl "$LEASE_TTL" \
 		</dev/null >>"$(wlog "$i")" 2>&1 &
@@ -289,26 +303,28 @@ wait_ready()
 	echo "node $i ready after $((SECONDS - t0)) s"
 }
 
-weft0_up()
+# weft0_made I: weftd created weft0 (type weft), set it up and routed the
+# cluster CIDR into it
+weft0_made()
 {
-	ip -n "$(node_ns "$1")" -o link show weft0 | grep -q '[<,]UP[,>]' ||
-		{ ip -n "$(node_ns "$1")" link show weft0; return 1; }
-}
+	local ns
+	ns=$(node_ns "$1")
 
-# the node's own network setup, outside weftd: the cluster's pod network
-# goes into weft0 (weft0 must be up for the route; weftd brings it up)
-cluster_route()
-{
-	ip -n "$(node_ns "$1")" route replace "$CLUSTER" dev weft0
+	ip -n "$ns" -d -o link show weft0 | tee "$E2E_TMP/weft0.$1" | cut -c1-160
+	ip -n "$ns" route show "$CLUSTER" | tee "$E2E_TMP/route.$1"
+	grep -q ' weft ' "$E2E_TMP/weft0.$1" && grep -q '[<,]UP[,>]' "$E2E_TMP/weft0.$1" &&
+		grep -qx "$CLUSTER dev weft0 .*scope link.*" "$E2E_TMP/route.$1" &&
+		grep -q 'created weft0 (type weft)' "$(wlog "$1")"
 }
 
 # ------------------------------------------------------------------- blocks
 
+# read_blocks I...: BLOCK[I] from weftd I's status
 read_blocks()
 {
 	local i out
 
-	for ((i = 1; i <= NODES; i++)); do
+	for i in "$@"; do
 		out=$(api_ok $i '{"op":"status"}') || return 1
 		echo "node $i: $out"
 		BLOCK[i]=$(jq -r '.blocks[0] // empty' <<<"$out")
@@ -320,21 +336,33 @@ blocks_distinct()
 {
 	local i b
 
-	for ((i = 1; i <= NODES; i++)); do
+	for i in "${!BLOCK[@]}"; do
 		b=${BLOCK[i]}
 		echo "node $i: $b"
 		[[ $b =~ ^10\.244\.[0-9]+\.0/24$ ]] || { echo "not a /24 of $CLUSTER"; return 1; }
 	done
-	[ "$(printf '%s\n' "${BLOCK[@]:1}" | sort -u | wc -l)" = $NODES ]
+	[ "$(printf '%s\n' "${BLOCK[@]:1}" | sort -u | wc -l)" = ${#BLOCK[@]} ]
 }
 
-# peer_programmed I J: node I's weft0 has node J and J's block via J
+# pair_encap I J: what nodes I and J use between them (weftd's pair_encap:
+# the same both ways; VXLAN over IP-in-IP over none)
+pair_encap()
+{
+	local e
+
+	for e in vxlan ipip none; do
+		[ "${ENCAP[$1]}" = $e ] || [ "${ENCAP[$2]}" = $e ] && { echo $e; return; }
+	done
+}
+
+# peer_programmed I J: node I's weft0 has node J (with the pair's
+# encapsulation) and J's block via J
 peer_programmed()
 {
 	local ns
 	ns=$(node_ns "$1")
 
-	weft_in "$ns" node show dev weft0 | grep -q "^${UL4[$2]} dev weft0 encap vxlan" &&
+	weft_in "$ns" node show dev weft0 | grep -q "^${UL4[$2]} dev weft0 encap $(pair_encap "$1" "$2")" &&
 		weft_in "$ns" route show dev weft0 | grep -qx "${BLOCK[$2]} via ${UL4[$2]} dev weft0"
 }
 
@@ -429,7 +457,7 @@ cleanup()
 {
 	local p
 
-	for p in "${WEFTD_PID[@]}" "${ETCD_PID[@]}" $KEEPER_PID; do
+	for p in "${WEFTD_PID[@]}" "${ETCD_PID[@]}" $KEEPER_PID $PING_PID $IPERF_CLIENT $IPERF_SERVER; do
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
@@ -440,11 +468,13 @@ trap cleanup EXIT
 
 # ===================================================================== run
 
-topo_init $NODES
+topo_init $ALL
 
 # weftd from the tmpfs: started from the 9p root under TCG, its 60 MB took
 # seconds to load, longer than the lease TTL a restart has to beat
 cp "$WEFTD" "$E2E_TMP/weftd" && WEFTD=$E2E_TMP/weftd
+# the weft CLI too: the checks run it hundreds of times
+cp "$WEFT" "$E2E_TMP/weft" && WEFT=$E2E_TMP/weft
 t0=${EPOCHREALTIME/./}
 "$WEFTD" -V >/dev/null
 info "weftd -V (exec, dynamic loading, static init) took $(elapsed_ms "$t0") ms"
@@ -460,7 +490,7 @@ KEEPER_PID=$!
 
 info "weftd $WEFTD ($("$WEFTD" -V 2>&1)), $("$ETCD" --version | head -1)"
 
-step "weftd: $NODES nodes with weft0, 2 pod netns each, underlay bridge" build || finish
+step "weftd: $ALL node netns, 2 pod netns each, underlay bridge" build || finish
 
 etcd_start
 step "etcd: 3 members (${ETCD_IP[*]:1}) healthy" etcd_wait_healthy 1 2 3 || finish
@@ -472,11 +502,11 @@ for ((i = 1; i <= NODES; i++)); do
 	step "node $i: weftd /readyz answers 200" wait_ready $i
 done
 for ((i = 1; i <= NODES; i++)); do
-	step "node $i: weftd brought weft0 up" weft0_up $i
-	cluster_route $i || info "node $i: ip route replace $CLUSTER dev weft0 failed"
+	step "node $i: weftd created weft0 (type weft), set it up, routed $CLUSTER into it" \
+		weft0_made $i
 done
 step "status: each node has a /24 of $CLUSTER, all distinct" \
-	eval 'read_blocks && blocks_distinct' || finish
+	eval 'read_blocks 1 2 3 && blocks_distinct' || finish
 for ((i = 1; i <= NODES; i++)); do
 	step "node $i: weft node/route show list the other nodes and their blocks" \
 		check_peers $i
@@ -493,11 +523,43 @@ pcheck "ping pod 1.1 -> pod 1.2 (same node) ${POD[1.2]}" ping_ns "$(pod_ns 1 1)"
 for ((i = 1; i <= NODES; i++)); do
 	for ((j = 1; j <= NODES; j++)); do
 		[ $i = $j ] && continue
-		pcheck "ping pod $i.1 -> pod $j.1 ${POD[$j.1]}" ping_ns "$(pod_ns $i 1)" "${POD[$j.1]}"
+		pcheck "ping pod $i.1 -> pod $j.1 ${POD[$j.1]} ($(pair_encap $i $j))" \
+			ping_ns "$(pod_ns $i 1)" "${POD[$j.1]}"
 	done
 done
 pcheck "ping pod 1.2 -> pod 3.2 ${POD[3.2]}" ping_ns "$(pod_ns 1 2)" "${POD[3.2]}"
 pflush
+
+# ---------------------------------------------------------------- NAT
+#
+# The underlay gateway 192.168.50.1 (br0) has no route to the pods: only a
+# masqueraded ping comes back. Pod-to-pod traffic keeps its addresses.
+
+nat_table()
+{
+	in_ns "$(node_ns "$1")" nft list table ip weft | tee "$E2E_TMP/nat.$1"
+	grep -q "ip saddr $CLUSTER .*masquerade" "$E2E_TMP/nat.$1"
+}
+
+# not_masqueraded I J: conntrack on node I has pod I.1 -> pod J.1 with the
+# reply addressed to pod I.1 itself
+not_masqueraded()
+{
+	local a=${POD[$1.1]} b=${POD[$2.1]}
+
+	ping_ns "$(pod_ns "$1" 1)" "$b" >/dev/null || return 1
+	in_ns "$(node_ns "$1")" conntrack -L -p icmp -s "$a" -d "$b" 2>/dev/null |
+		tee "$E2E_TMP/ct.$1"
+	grep -q "src=$b dst=$a " "$E2E_TMP/ct.$1"
+}
+
+for ((i = 1; i <= NODES; i++)); do
+	step "NAT: node $i: weftd's nftables table ip weft masquerades $CLUSTER" nat_table $i
+	pcheck "NAT: ping pod $i.1 -> 192.168.50.1 (outside the pod network)" \
+		ping_ns "$(pod_ns $i 1)" 192.168.50.1
+done
+pflush
+step "NAT: pod 1.1 -> pod 2.1 is not masqueraded (conntrack)" not_masqueraded 1 2
 
 # ------------------------------------------------------------- restart
 #
@@ -527,14 +589,66 @@ ping_loss()
 step "restart: control, ping -i 0.05 pod 1.1 -> pod 2.1 without a restart loses nothing" \
 	ping_loss "$(pod_ns 1 1)" "${POD[2.1]}" 100
 
+# udp_rcvbuf_errors NS: datagrams the sockets of NS dropped for a full
+# receive buffer (a receiver starved of CPU, not the network)
+udp_rcvbuf_errors()
+{
+	in_ns "$1" awk '/^Udp:/ && !h {for (i = 1; i <= NF; i++) col[$i] = i; h = 1; next}
+		/^Udp:/ {print $col["RcvbufErrors"]}' /proc/net/snmp
+}
+
+# iperf_udp_start SECS OUT: an iperf3 UDP stream pod 1.2 -> pod 3.2
+# (IP-in-IP), 2 Mbit/s for SECS seconds, its JSON report in OUT. The
+# receiver gets a 4 MB socket buffer: under emulation a CPU busy starting
+# weftd can leave it unscheduled for longer than the default buffer lasts.
+iperf_udp_start()
+{
+	local secs=$1 out=$2
+
+	sysctl -qw net.core.rmem_max=4194304 net.core.wmem_max=4194304
+	RCVBUF_ERRORS=$(udp_rcvbuf_errors "$(pod_ns 3 2)")
+	in_ns "$(pod_ns 3 2)" iperf3 -s -1 -B "${POD[3.2]}" >/dev/null 2>&1 &
+	IPERF_SERVER=$!
+	sleep 1
+	in_ns "$(pod_ns 1 2)" iperf3 -c "${POD[3.2]}" -u -b 2M -l 1000 -w 4M -t "$secs" -J \
+		>"$out" 2>&1 &
+	IPERF_CLIENT=$!
+}
+
+# iperf_udp_result OUT: fails unless the stream ran and lost no datagram
+iperf_udp_result()
+{
+	local out=$1 sent lost
+
+	wait "$IPERF_CLIENT"
+	wait "$IPERF_SERVER" 2>/dev/null
+	sent=$(jq -r '.end.sum.packets // empty' "$out" 2>/dev/null)
+	lost=$(jq -r '.end.sum.lost_packets // empty' "$out" 2>/dev/null)
+	echo "iperf3 UDP pod 1.2 -> pod 3.2: ${sent:-?} datagrams, ${lost:-?} lost" \
+		"($(jq -r '.end.sum.jitter_ms // "?"' "$out" 2>/dev/null) ms jitter);" \
+		"receive buffer overflows in pod 3.2:" \
+		"$(($(udp_rcvbuf_errors "$(pod_ns 3 2)") - RCVBUF_ERRORS))"
+	[ -n "$sent" ] && [ "$sent" -gt 0 ] && [ "$lost" = 0 ] ||
+		{ jq -r '.error // empty' "$out" 2>/dev/null; tail -n 5 "$out"; return 1; }
+}
+
+iperf_control()
+{
+	iperf_udp_start 5 "$E2E_TMP/iperf.control"
+	iperf_udp_result "$E2E_TMP/iperf.control"
+}
+step "restart: control, iperf3 UDP pod 1.2 -> pod 3.2 without a restart loses nothing" \
+	iperf_control
+
 restart_under_ping()
 {
 	local pingout=$E2E_TMP/restart.ping ppid t0 i rc
 
 	snapshot 1 >"$E2E_TMP/before.json"
-	for i in 1 2; do
+	for i in 1 2 3; do
 		echo "node $i weft0 drops before: $(drops "$(node_ns $i)" | tr '\n' ' ')"
 	done
+	iperf_udp_start 16 "$E2E_TMP/iperf.restart"
 	ping_loss "$(pod_ns 1 1)" "${POD[2.1]}" 300 "$pingout" >"$E2E_TMP/restart.ping.sum" &
 	ppid=$!
 	sleep 2
@@ -553,7 +667,8 @@ restart_under_ping()
 	wait "$ppid"
 	rc=$?
 	cat "$E2E_TMP/restart.ping.sum"
-	for i in 1 2; do
+	iperf_udp_result "$E2E_TMP/iperf.restart" || rc=1
+	for i in 1 2 3; do
 		echo "node $i weft0 drops after: $(drops "$(node_ns $i)" | tr '\n' ' ')"
 	done
 	if [ $rc != 0 ]; then
@@ -570,7 +685,7 @@ restart_under_ping()
 }
 
 RESTART_PING_SHORT=0
-step "restart: kill -9 + start weftd on node 1, ping -i 0.05 pod 1.1 -> pod 2.1 loses nothing" \
+step "restart: kill -9 + start weftd on node 1 under ping -i 0.05 pod 1.1 -> pod 2.1 and iperf3 UDP pod 1.2 -> pod 3.2: nothing lost" \
 	restart_under_ping
 step "restart: ping ran across the whole restart" test $RESTART_PING_SHORT = 0
 
@@ -699,18 +814,128 @@ else
 	info "node 2 not programmed on node 1 (lease lost during the etcd election?)"
 fi
 
+# -------------------------------------------------------- all of etcd down
+#
+# Every member killed. The kernel keeps forwarding on what it was given;
+# weftd reports the datastore down and retries. Meanwhile node 2's weftd is
+# killed (a node leaving) and node 4's starts (a node joining): neither can
+# reach etcd. When etcd returns, the others apply both.
+
+metric() # metric I NAME: the value of NAME on weftd I's /metrics
+{
+	in_ns "$(node_ns "$1")" curl -s --max-time 3 "http://$HTTP/metrics" 2>/dev/null |
+		awk -v n="$2" '$1 == n {print $2}'
+}
+
+store_down() { [ "$(http_code "$1" /readyz)" = 503 ] && [ "$(metric "$1" weft_datastore_up)" = 0 ]; }
+store_up() { readyz_200 "$1" && [ "$(metric "$1" weft_datastore_up)" = 1 ]; }
+
+etcd_all_down()
+{
+	local k i t0=$SECONDS
+
+	for k in 1 2 3; do
+		[ -n "${ETCD_PID[k]}" ] || continue
+		kill -9 "${ETCD_PID[k]}"
+		wait "${ETCD_PID[k]}" 2>/dev/null
+		ETCD_PID[k]=
+	done
+	bg_refresh
+	for i in 1 3; do
+		if ! wait_for 60 store_down $i; then
+			echo "node $i: /readyz $(http_code $i /readyz)," \
+				"weft_datastore_up $(metric $i weft_datastore_up)"
+			log_tail $i
+			return 1
+		fi
+	done
+	echo "nodes 1 and 3 report the datastore down after $((SECONDS - t0)) s"
+	in_ns "$(node_ns 1)" curl -s --max-time 3 "http://$HTTP/readyz"
+	echo
+}
+step "etcd all down: every member killed; nodes 1, 3: /readyz 503, weft_datastore_up 0" \
+	etcd_all_down
+
+outage_ping()
+{
+	local pingout=$E2E_TMP/outage.ping rc
+
+	# the ping runs while node 2's weftd dies and node 4's starts
+	ping_loss "$(pod_ns 1 1)" "${POD[3.1]}" 200 "$pingout" >"$pingout.sum" &
+	PING_PID=$!
+	sleep 1
+	weftd_kill9 2
+	echo "weftd on node 2 killed (SIGKILL)"
+	weftd_start 4
+	echo "weftd on node 4 started: its join waits for etcd"
+	wait "$PING_PID"
+	rc=$?
+	PING_PID=
+	cat "$pingout.sum"
+	return $rc
+}
+step "etcd all down: ping -i 0.05 pod 1.1 -> pod 3.1 loses nothing" outage_ping
+step "etcd all down: pod 3.2 -> pod 2.2 still works (node 2's weft.ko, weftd gone)" \
+	ping_ns "$(pod_ns 3 2)" "${POD[2.2]}"
+step "etcd all down: weftd on nodes 1 and 3 still running, node 4 not ready" \
+	eval 'weftd_alive 1 && weftd_alive 3 && weftd_alive 4 && ! readyz_200 4'
+
+etcd_back()
+{
+	etcd_start
+	etcd_wait_healthy 1 2 3
+}
+step "etcd back: all 3 members restarted from their data, healthy" etcd_back || finish
+
+catch_up()
+{
+	local i ok=0 t0=$SECONDS
+
+	for i in 1 3 4; do
+		wait_ready $i || ok=1
+		store_up $i || { echo "node $i: weft_datastore_up $(metric $i weft_datastore_up)"; ok=1; }
+	done
+	[ $ok = 0 ] || return 1
+	read_blocks 4 || return 1
+	for i in 1 3; do
+		if ! wait_for 30 peer_programmed $i 4; then
+			echo "node $i: node 4 (${BLOCK[4]}) not programmed"
+			log_tail $i
+			ok=1
+		fi
+		if ! wait_for 60 peer_gone $i 2; then
+			echo "node $i: node 2 still programmed"
+			log_tail $i
+			ok=1
+		fi
+	done
+	echo "caught up $((SECONDS - t0)) s after etcd was healthy"
+	weft_in "$(node_ns 1)" node show dev weft0
+	weft_in "$(node_ns 1)" route show dev weft0
+	return $ok
+}
+step "etcd back: nodes 1, 3 ready; node 4 joined them, node 2 left them (lease expired)" catch_up
+step "etcd back: node 4 programmed nodes 1 and 3" \
+	eval 'wait_for 30 peer_programmed 4 1 && wait_for 30 peer_programmed 4 3'
+step "etcd back: node 4's block is distinct" blocks_distinct
+step "pod 4.1: allocate, plumb, attach through the API" pod_add 4 1
+pcheck "etcd back: ping pod 1.1 -> pod 4.1 ${POD[4.1]}" ping_ns "$(pod_ns 1 1)" "${POD[4.1]}"
+pcheck "etcd back: ping pod 4.1 -> pod 3.1 ${POD[3.1]}" ping_ns "$(pod_ns 4 1)" "${POD[3.1]}"
+pflush
+
 # ------------------------------------------------------------------ cleanup
 
-# stop_all: SIGTERM every weftd: exits 0 within 15 s and removes its socket
+# stop_all I...: SIGTERM weftd on these nodes: exits 0 within 15 s and
+# removes its socket
 stop_all()
 {
 	local i rc ok=0 deadline
 
-	for ((i = 1; i <= NODES; i++)); do
+	for i in "$@"; do
 		weftd_alive $i || { echo "node $i: weftd not running"; ok=1; continue; }
 		kill -TERM "${WEFTD_PID[i]}"
 	done
-	for ((i = 1; i <= NODES; i++)); do
+	for i in "$@"; do
 		[ -n "${WEFTD_PID[i]}" ] || continue
 		deadline=$((SECONDS + 15))
 		while kill -0 "${WEFTD_PID[i]}" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
@@ -731,7 +956,7 @@ stop_all()
 	bg_refresh
 	return $ok
 }
-step "cleanup: SIGTERM stops every weftd (exit 0, socket removed)" stop_all
+step "cleanup: SIGTERM stops every weftd (exit 0, socket removed)" stop_all 1 3 4
 
 teardown()
 {
