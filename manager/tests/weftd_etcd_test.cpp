@@ -132,6 +132,38 @@ TEST(EtcdClient, PutGetRangeDeleteRoundTrip) {
     });
 }
 
+// A prefix larger than a page comes back whole, in key order, with the
+// revision it was read at.
+TEST(EtcdClient, RangeReadsLargePrefixesInPages) {
+    EtcdCluster cluster;
+    run([&](asio::any_io_executor ex) -> awaitable<void> {
+        EtcdOptions options;
+        options.range_page = 7;
+        EtcdClient etcd(ex, cluster.endpoints(), options);
+        std::vector<std::string> want;
+        for (int i = 0; i < 40; ++i) {
+            char key[32];
+            std::snprintf(key, sizeof key, "/paged/n%03d", i);
+            want.push_back(key);
+            co_await etcd.put(key, std::to_string(i));
+        }
+        std::int64_t outside = co_await etcd.put("/paged0", "outside");
+        weft::RangeResult range = co_await etcd.range_prefix("/paged/");
+        std::vector<std::string> keys;
+        for (const auto& kv : range.kvs) {
+            keys.push_back(kv.key);
+        }
+        EXPECT_EQ(keys, want);
+        EXPECT_EQ(range.kvs.back().value, "39");
+        EXPECT_EQ(range.revision, outside);
+
+        std::int64_t last = co_await etcd.put("/paged/n040", "40");
+        weft::RangeResult again = co_await etcd.range_prefix("/paged/");
+        EXPECT_EQ(again.kvs.size(), 41u);
+        EXPECT_EQ(again.revision, last);
+    });
+}
+
 TEST(EtcdClient, CreateIfAbsentHasOneWinner) {
     EtcdCluster cluster;
     run([&](asio::any_io_executor ex) -> awaitable<void> {

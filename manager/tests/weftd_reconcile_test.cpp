@@ -300,6 +300,26 @@ TEST_F(Reconcile, EmptyKernelGetsEverything) {
     EXPECT_EQ(kernel.endpoints.at(12).addrs, std::vector<IpAddr>{ip("10.244.1.6")});
 }
 
+TEST_F(Reconcile, ReportsWhatTheTablesHold) {
+    NodeInfo stale; // on the device, not in the cluster: removed
+    stale.addr = ip("192.0.2.9");
+    stale.encap = WEFT_ENCAP_VXLAN;
+    kernel.nodes["192.0.2.9"] = stale;
+    ReconcileResult first = pass();
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(first.dumped_nodes, 1u);
+    EXPECT_EQ(ReconcileResult::held(first.dumped_nodes, first.nodes), 2u);
+    EXPECT_EQ(ReconcileResult::held(first.dumped_routes, first.routes), 3u);
+    EXPECT_EQ(ReconcileResult::held(first.dumped_endpoints, first.endpoints), 2u);
+    EXPECT_EQ(kernel.nodes.size(), 2u);
+
+    kernel.fail_once("node_dump", EIO);
+    ReconcileResult failed = pass();
+    EXPECT_FALSE(failed.dumped_nodes);
+    EXPECT_FALSE(ReconcileResult::held(failed.dumped_nodes, failed.nodes));
+    EXPECT_EQ(failed.dumped_endpoints, 2u);
+}
+
 TEST_F(Reconcile, IdenticalStateMakesNoWrite) {
     program();
     ReconcileResult result = pass();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -59,7 +60,7 @@ AttachmentKey key_of(const json& request) {
 } // namespace
 
 Agent::Agent(asio::io_context& io, Config config)
-    : io_(io), config_(std::move(config)), wake_timer_(io) {}
+    : io_(io), config_(std::move(config)), wake_timer_(io), batch_timer_(io) {}
 
 Agent::~Agent() = default;
 
@@ -167,6 +168,24 @@ void Agent::setup_metrics() {
                             [this] { return double(endpoints_.size()); });
     metrics_.gauge_callback("weft_datastore_up", "1 while the datastore answers, else 0",
                             [this] { return store_ && store_->status().ok ? 1.0 : 0.0; });
+    // The sizes of weft.ko's tables on the device, as the last pass left
+    // them (NaN until a pass has read them).
+    auto held = [this](auto dumped, auto changes) {
+        return [this, dumped, changes] {
+            if (!last_) {
+                return std::nan("");
+            }
+            auto n = ReconcileResult::held((*last_).*dumped, (*last_).*changes);
+            return n ? double(*n) : std::nan("");
+        };
+    };
+    metrics_.gauge_callback("weft_kernel_nodes", "Nodes in weft.ko's table of the weft device",
+                            held(&ReconcileResult::dumped_nodes, &ReconcileResult::nodes));
+    metrics_.gauge_callback("weft_kernel_routes", "Routes in weft.ko's table of the weft device",
+                            held(&ReconcileResult::dumped_routes, &ReconcileResult::routes));
+    metrics_.gauge_callback("weft_kernel_endpoints",
+                            "Endpoints in weft.ko's table of the weft device",
+                            held(&ReconcileResult::dumped_endpoints, &ReconcileResult::endpoints));
     metrics_.gauge_callback("weft_ipam_addresses_in_use", "Pod addresses handed out on this node",
                             [this] { return double(ipam_ ? ipam_->list().size() : 0); });
 }
@@ -270,6 +289,7 @@ void Agent::stop() {
         http_->stop();
     }
     wake_timer_.cancel();
+    batch_timer_.cancel();
     // The datastore lives on until the agent is destroyed (a join may be
     // under way); its keepalive and watch end with it, and the node's
     // record stays until its lease runs out or this node starts again.
@@ -283,8 +303,23 @@ void Agent::wake() {
 asio::awaitable<void> Agent::reconcile_loop() {
     while (!stopping_) {
         if (dirty_) {
+            // A pass starts min_pass_gap after the previous one ended: in
+            // that time the loop takes in every datastore event that queued
+            // up during the pass, so a burst (a cluster starting, thousands
+            // of nodes resyncing) becomes a few passes that each apply many
+            // events, not one full pass per event.
+            auto next = last_pass_end_ + min_pass_gap;
+            if (std::chrono::steady_clock::now() < next) {
+                batch_timer_.expires_at(next);
+                boost::system::error_code ec;
+                co_await batch_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                if (stopping_) {
+                    break;
+                }
+            }
             dirty_ = false;
             reconcile_now();
+            last_pass_end_ = std::chrono::steady_clock::now();
         }
         // A failed pass is retried soon; otherwise a full pass every
         // resync interval catches changes made behind weftd's back.
@@ -434,11 +469,13 @@ json Agent::handle(const std::string& op, const json& request) {
         kernel_->endpoint_add(add);
         endpoints_[key] = {host, addrs};
         save_endpoints();
+        wake(); // a pass confirms the tables (and the metrics of their sizes)
         return json::object();
     }
     if (op == "release") {
         auto key = key_of(request);
         forget_endpoint(key);
+        wake();
         return {{"addrs", addr_list(ipam_->release(key.container_id, key.ifname))}};
     }
     if (op == "list") {

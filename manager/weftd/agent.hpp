@@ -5,6 +5,7 @@
 #pragma once
 
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -83,6 +84,9 @@ private:
     MetricsRegistry metrics_;
     NodeWatch watch_;
     boost::asio::steady_timer wake_timer_;
+    boost::asio::steady_timer batch_timer_;
+    std::chrono::steady_clock::time_point last_pass_end_{};
+    static constexpr std::chrono::milliseconds min_pass_gap{100};
     std::map<AttachmentKey, Endpoint> endpoints_;
     std::optional<Mac> vtep_mac_;
     std::optional<NodeSpec> self_;

@@ -841,19 +841,37 @@ awaitable<std::optional<KeyValue>> EtcdClient::get(std::string key) {
 
 awaitable<RangeResult> EtcdClient::range_prefix(std::string prefix) {
     OpName op{"range", prefix};
-    json body = {{"key", base64_encode(prefix_start(prefix))},
-                 {"range_end", base64_encode(prefix_end(prefix))}};
-    json answer = co_await state_->call(op, "/v3/kv/range", std::move(body));
-    co_return decoded(op, [&] {
-        RangeResult result;
-        result.revision = header_revision(answer);
-        if (auto it = answer.find("kvs"); it != answer.end()) {
-            for (const json& kv : it->get_ref<const json::array_t&>()) {
-                result.kvs.push_back(parse_kv(kv));
-            }
+    const std::string end = prefix_end(prefix);
+    std::string start = prefix_start(prefix);
+    RangeResult result;
+    // Page after page, the later ones at the first one's revision; a
+    // compaction past that revision in between fails the read (EtcdError),
+    // and the caller reads again.
+    for (;;) {
+        json body = {{"key", base64_encode(start)},
+                     {"range_end", base64_encode(end)},
+                     {"limit", int_string(state_->options.range_page)}};
+        if (result.revision != 0) {
+            body["revision"] = int_string(result.revision);
         }
-        return result;
-    });
+        json answer = co_await state_->call(op, "/v3/kv/range", std::move(body));
+        bool more = decoded(op, [&] {
+            if (result.revision == 0) {
+                result.revision = header_revision(answer);
+            }
+            if (auto it = answer.find("kvs"); it != answer.end()) {
+                for (const json& kv : it->get_ref<const json::array_t&>()) {
+                    result.kvs.push_back(parse_kv(kv));
+                }
+            }
+            auto it = answer.find("more");
+            return it != answer.end() && it->get<bool>();
+        });
+        if (!more || result.kvs.empty()) {
+            co_return result;
+        }
+        start = result.kvs.back().key + '\0'; // the next key after the last one
+    }
 }
 
 awaitable<std::int64_t> EtcdClient::del(std::string key) {

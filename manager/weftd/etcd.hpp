@@ -43,6 +43,11 @@ struct EtcdOptions {
     // The deadline of one attempt at one endpoint: connecting, sending the
     // request and reading the whole answer.
     std::chrono::milliseconds request_timeout{2000};
+    // A prefix is read in pages of this many keys, all at the revision of
+    // the first page (one consistent snapshot): a single answer holding a
+    // large cluster's nodes could take longer than request_timeout to build
+    // and send on a slow machine.
+    std::int64_t range_page = 500;
     // How many times an operation tries every endpoint before it throws
     // EtcdUnavailable; between two rounds it waits round_delay.
     unsigned rounds = 2;

@@ -288,6 +288,8 @@ void Pass::nodes_and_routes(const std::vector<NodeSpec>& specs, std::string_view
     if (!route_dump) {
         return;
     }
+    result_.dumped_nodes = node_dump->size();
+    result_.dumped_routes = route_dump->size();
     std::map<IpAddr, NodeSettings> kernel_nodes;
     for (const NodeInfo& info : *node_dump) {
         kernel_nodes.emplace(info.addr, NodeSettings{info.encap, mac_or_none(info.vtep_mac)});
@@ -408,6 +410,7 @@ void Pass::endpoints(const std::vector<EndpointSpec>& specs) {
     if (!endpoint_dump) {
         return;
     }
+    result_.dumped_endpoints = endpoint_dump->size();
     std::map<std::uint32_t, EndpointPlan::Endpoint> kernel_endpoints;
     for (EndpointInfo& info : *endpoint_dump) {
         std::sort(info.addrs.begin(), info.addrs.end());

@@ -89,6 +89,19 @@ struct ReconcileResult {
     TableChanges routes;
     TableChanges endpoints;
     std::vector<ReconcileError> errors;
+    // How many objects each table held when the pass read it; none when
+    // its dump failed. See held().
+    std::optional<std::size_t> dumped_nodes, dumped_routes, dumped_endpoints;
+
+    // What a table holds after the pass: what it held, plus the additions
+    // and minus the removals that took.
+    static std::optional<std::size_t> held(std::optional<std::size_t> dumped,
+                                           const TableChanges& changes) {
+        if (!dumped) {
+            return std::nullopt;
+        }
+        return *dumped + changes.added - changes.removed;
+    }
 
     bool ok() const { return errors.empty(); }
     std::size_t writes() const { return nodes.total() + routes.total() + endpoints.total(); }

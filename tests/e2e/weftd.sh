@@ -519,6 +519,23 @@ for ((i = 1; i <= NODES; i++)); do
 	done
 	step "node $i: list and weft endpoint show have both pods" pods_listed $i
 done
+# kernel_sizes I: weftd I's /metrics reports weft.ko's tables as they are
+# (the other two nodes, their two blocks, the node's two pods)
+kernel_sizes()
+{
+	local out n want
+
+	out=$(in_ns "$(node_ns "$1")" curl -s --max-time 3 "http://$HTTP/metrics") || return 1
+	for n in nodes routes endpoints; do
+		want=2
+		echo "weft_kernel_$n: $(awk -v m="weft_kernel_$n" '$1 == m {print $2}' <<<"$out")"
+		awk -v m="weft_kernel_$n" -v w=$want '$1 == m && $2 == w {f = 1} END {exit !f}' \
+			<<<"$out" || return 1
+	done
+}
+step "metrics: node 1's weft_kernel_nodes, _routes, _endpoints are 2, 2, 2" \
+	eval 'wait_for 10 kernel_sizes 1 >/dev/null; kernel_sizes 1'
+
 pcheck "ping pod 1.1 -> pod 1.2 (same node) ${POD[1.2]}" ping_ns "$(pod_ns 1 1)" "${POD[1.2]}"
 for ((i = 1; i <= NODES; i++)); do
 	for ((j = 1; j <= NODES; j++)); do
