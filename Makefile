@@ -67,9 +67,11 @@ check-debug:
 demo:
 	scripts/demo
 
-# Instruction-count benchmark of weft against the kernel's devices (one VM).
+# Instruction-count benchmark of weft against the kernel's devices (one VM),
+# then weftd at scale: 5,000 simulated nodes through etcd (another VM).
 bench:
 	bench/bench.sh
+	bench/weftd-scale.sh
 
 install: manager
 	install -D -m 0755 $(BUILD)/manager/weft $(DESTDIR)$(PREFIX)/sbin/weft
