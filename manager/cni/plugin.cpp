@@ -101,9 +101,13 @@ json cmd_add(const Env& env, const NetConf& conf, std::ostream& err) {
     Rtnl rtnl;
     const std::string host = host_ifname(env.container_id, env.ifname);
     if (rtnl.link(host)) {
-        throw CniError(code::setup_failed, "container " + env.container_id + " already has " +
-                                               env.ifname + " (its host side " + host +
-                                               " exists); DEL it before adding it again");
+        // An ADD repeated after a crash (of the runtime, weft-cni or weftd)
+        // finds the veth of the earlier attempt: it is made again from the
+        // start (its pod side goes with it), and weftd hands back the same
+        // addresses, since they are keyed by container ID and ifname.
+        err << "weft-cni: " << env.container_id << "/" << env.ifname << ": " << host
+            << " exists from an earlier ADD; setting the pod up again\n";
+        rtnl.del_link(host);
     }
     const unsigned mtu = pod_mtu(conf, rtnl);
     WeftdClient weftd(conf.socket);
@@ -300,27 +304,38 @@ void cmd_check(const Env& env, const NetConf& conf) {
         }
     });
 
-    WeftdClient weftd(conf.socket);
-    auto list = weftd.call({{"op", "list"}});
-    for (const auto& a : list.value("attachments", json::array())) {
-        if (a.value("container_id", "") != env.container_id ||
-            a.value("ifname", "") != env.ifname) {
-            continue;
+    // weftd's record of the attachment, and weft.ko's endpoint as weftd
+    // reads it back from the kernel.
+    const std::string who = env.container_id + "/" + env.ifname;
+    json ep;
+    try {
+        WeftdClient weftd(conf.socket);
+        ep = weftd.call(key_request("endpoint", env));
+    } catch (const CniError& e) {
+        if (e.code() == code::unknown_container) {
+            check_failed("weftd knows no attachment " + who);
         }
-        auto have = parse_addr_list(a, "list");
-        for (const auto& want : want_addrs) {
-            if (std::find(have.begin(), have.end(), want.addr) == have.end()) {
-                check_failed("weftd has not allocated " + to_string(want.addr) + " to " +
-                             env.container_id + "/" + env.ifname);
-            }
-        }
-        if (a.value("host_ifname", "") != host) {
-            check_failed("weftd has no endpoint on " + host + " for " + env.container_id + "/" +
-                         env.ifname);
-        }
-        return;
+        throw;
     }
-    check_failed("weftd knows no attachment " + env.container_id + "/" + env.ifname);
+    auto allocated = parse_addr_list(ep, "endpoint");
+    for (const auto& want : want_addrs) {
+        if (std::find(allocated.begin(), allocated.end(), want.addr) == allocated.end()) {
+            check_failed("weftd has not allocated " + to_string(want.addr) + " to " + who);
+        }
+    }
+    if (ep.value("host_ifname", "") != host) {
+        check_failed("weftd has no endpoint on " + host + " for " + who);
+    }
+    const json& kernel = ep.contains("kernel") ? ep["kernel"] : json();
+    if (!kernel.is_object()) {
+        check_failed("weft.ko has no endpoint for " + host + " (" + who + ")");
+    }
+    auto in_kernel = parse_addr_list(kernel, "endpoint");
+    for (const auto& want : want_addrs) {
+        if (std::find(in_kernel.begin(), in_kernel.end(), want.addr) == in_kernel.end()) {
+            check_failed("weft.ko's endpoint for " + host + " lacks " + to_string(want.addr));
+        }
+    }
 }
 
 // Whether `name` is a host veth weft-cni made: the prefix and 11 hex digits.
@@ -358,8 +373,11 @@ void cmd_gc(const NetConf& conf, std::ostream& err) {
     }
 }
 
-// STATUS: 0 when weftd is ready for ADDs, 50 when it is unreachable, 51 when
-// it answers but is not ready.
+// STATUS: 50 when an ADD cannot succeed now (weftd unreachable, not joined
+// to the cluster, or its weft device missing, which is what happens without
+// weft.ko); 51 when ADDs work but existing pods may be degraded (the
+// datastore is unreachable, so routes to other nodes may be stale, or
+// weft.ko is not fully programmed); else 0.
 void cmd_status(const NetConf& conf) {
     json status;
     try {
@@ -368,9 +386,15 @@ void cmd_status(const NetConf& conf) {
     } catch (const CniError& e) {
         throw CniError(code::status_cannot_add, e.what(), e.details());
     }
-    if (!status.value("ready", false)) {
+    if (!status.value("can_add", false)) {
+        throw CniError(code::status_cannot_add,
+                       "weftd cannot set up pods: " +
+                           status.value("can_add_reason", std::string("no reason given")));
+    }
+    if (status.value("degraded", false)) {
         throw CniError(code::status_degraded,
-                       "weftd is not ready: " + status.value("reason", std::string("no reason")));
+                       "pods may be degraded: " +
+                           status.value("degraded_reason", std::string("no reason given")));
     }
 }
 

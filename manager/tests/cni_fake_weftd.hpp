@@ -1,8 +1,10 @@
 // FakeWeftd: a test double of weftd for weft-cni's tests. It answers over
 // weftd's real API server (api.hpp), so the framing and the request checks
 // are weftd's own; only the operations are fakes: addresses come from a
-// counter, attach records the host interface, and the test can make weftd
-// refuse attach or report itself not ready. (The real weftd needs weft.ko.)
+// counter, attach records the host interface (and a fake kernel endpoint),
+// and the test can make weftd refuse attach, report that it cannot add pods
+// or that pods are degraded, or lose an endpoint from its fake kernel. (The
+// real weftd needs weft.ko.)
 #pragma once
 
 #include <map>
@@ -30,6 +32,7 @@ public:
     struct Attachment {
         std::vector<std::string> addrs;
         std::string host_ifname; // empty until attach
+        bool in_kernel = false;  // the fake kernel's endpoint
     };
 
     explicit FakeWeftd(std::string socket_path) : work_(io_.get_executor()) {
@@ -51,9 +54,17 @@ public:
         std::lock_guard lock(mutex_);
         refuse_attach_ = on;
     }
-    void not_ready(std::optional<std::string> reason) {
+    void cannot_add(std::optional<std::string> reason) {
         std::lock_guard lock(mutex_);
-        not_ready_ = std::move(reason);
+        cannot_add_ = std::move(reason);
+    }
+    void degraded(std::optional<std::string> reason) {
+        std::lock_guard lock(mutex_);
+        degraded_ = std::move(reason);
+    }
+    void drop_kernel_endpoint(const Key& key) {
+        std::lock_guard lock(mutex_);
+        attachments_.at(key).in_kernel = false;
     }
     void dual_stack(bool on) {
         std::lock_guard lock(mutex_);
@@ -79,7 +90,14 @@ private:
         std::lock_guard lock(mutex_);
         ++calls_[op];
         if (op == "status") {
-            return {{"ready", !not_ready_}, {"reason", not_ready_.value_or("")}, {"node", "n1"}};
+            bool ready = !cannot_add_ && !degraded_;
+            return {{"ready", ready},
+                    {"reason", cannot_add_.value_or(degraded_.value_or(""))},
+                    {"node", "n1"},
+                    {"can_add", !cannot_add_},
+                    {"can_add_reason", cannot_add_.value_or("")},
+                    {"degraded", bool(degraded_)},
+                    {"degraded_reason", degraded_.value_or("")}};
         }
         if (op == "list") {
             json list = json::array();
@@ -130,7 +148,23 @@ private:
                 throw ApiError(api_code::internal, "attach: the kernel refused the endpoint");
             }
             attachments_[key].host_ifname = request["host_ifname"];
+            attachments_[key].in_kernel = true;
             return json::object();
+        }
+        if (op == "endpoint") {
+            auto it = attachments_.find(key);
+            if (it == attachments_.end()) {
+                throw ApiError(api_code::unknown_container,
+                               "weftd knows no attachment " + key.first + "/" + key.second);
+            }
+            json out = {{"addrs", it->second.addrs}, {"kernel", nullptr}};
+            if (!it->second.host_ifname.empty()) {
+                out["host_ifname"] = it->second.host_ifname;
+            }
+            if (it->second.in_kernel) {
+                out["kernel"] = {{"host_ifindex", 1}, {"addrs", it->second.addrs}};
+            }
+            return out;
         }
         // release
         json released = json::array();
@@ -149,7 +183,8 @@ private:
     std::mutex mutex_;
     bool refuse_attach_ = false;
     bool dual_stack_ = false;
-    std::optional<std::string> not_ready_;
+    std::optional<std::string> cannot_add_;
+    std::optional<std::string> degraded_;
     int next_ = 1;
     std::map<Key, Attachment> attachments_;
     std::map<std::string, int> calls_;

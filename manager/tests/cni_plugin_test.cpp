@@ -18,6 +18,7 @@
 #include "cni.hpp"
 #include "cni_fake_weftd.hpp"
 #include "plugin.hpp"
+#include "weftd_client.hpp"
 
 namespace weft::cni {
 namespace {
@@ -120,6 +121,15 @@ protected:
         return o;
     }
 
+    // ADDs c1/eth0 and returns the CHECK configuration holding its result.
+    json added_for_check() {
+        auto add = cni("ADD", conf());
+        EXPECT_EQ(add.status, 0) << add.out << add.err;
+        auto c = conf();
+        c["prevResult"] = add.parsed();
+        return c;
+    }
+
     // Host veths weft-cni made in the node's namespace.
     std::string weft_links() { return sh("ip -o link show | grep -o 'wft[0-9a-f]*' | sort"); }
 
@@ -217,16 +227,26 @@ TEST_F(CniPlugin, AddOntoATakenNameLeavesNothing) {
     EXPECT_TRUE(weftd().attachments().empty());
 }
 
-TEST_F(CniPlugin, AddTwiceIsRefusedWithoutHarm) {
+// A runtime that crashed during ADD calls ADD again: the pod is set up
+// again with the same address, and nothing is left twice.
+TEST_F(CniPlugin, AddAgainRecoversThePod) {
     weftd();
-    ASSERT_EQ(cni("ADD", conf()).status, 0);
-    auto o = cni("ADD", conf());
-    EXPECT_EQ(o.status, 1);
-    EXPECT_EQ(o.parsed()["code"], code::setup_failed);
-    // The first ADD's pod is untouched.
+    auto first = cni("ADD", conf());
+    ASSERT_EQ(first.status, 0) << first.out << first.err;
+    // Half of the earlier attempt's work undone behind its back.
+    ASSERT_EQ(std::system(("ip -n " + netns_ + " route del default").c_str()), 0);
+    auto again = cni("ADD", conf());
+    ASSERT_EQ(again.status, 0) << again.out << again.err;
+    EXPECT_EQ(again.parsed()["ips"], first.parsed()["ips"]);
+    EXPECT_NE(again.err.find("exists from an earlier ADD"), std::string::npos) << again.err;
     EXPECT_EQ(weftd().attachments().size(), 1u);
-    EXPECT_TRUE(has_link(host_ifname("c1", "eth0")));
+    EXPECT_EQ(weftd().calls("allocate"), 2);
+    EXPECT_EQ(weft_links(), host_ifname("c1", "eth0") + "\n");
     EXPECT_TRUE(has_link("eth0", netns_));
+    auto c = conf();
+    c["prevResult"] = again.parsed();
+    auto check = cni("CHECK", c);
+    EXPECT_EQ(check.status, 0) << check.out << check.err;
 }
 
 TEST_F(CniPlugin, CheckPassesThenSeesAMissingAddress) {
@@ -269,17 +289,32 @@ TEST_F(CniPlugin, CheckInOldShapeAndHostSide) {
 
 TEST_F(CniPlugin, CheckSeesWeftdForgetting) {
     weftd();
-    auto add = cni("ADD", conf());
-    ASSERT_EQ(add.status, 0);
-    auto c = conf();
-    c["prevResult"] = add.parsed();
-    // weftd released it behind the runtime's back (a GC with a wrong list).
-    auto gc = conf("1.1.0");
-    gc["cni.dev/valid-attachments"] = json::array();
-    ASSERT_EQ(cni("GC", gc).status, 0);
+    auto c = added_for_check();
+    // weftd released it behind the runtime's back, the veth still there.
+    WeftdClient(socket_).call({{"op", "release"}, {"container_id", "c1"}, {"ifname", "eth0"}});
     auto bad = cni("CHECK", c);
     EXPECT_EQ(bad.status, 1);
     EXPECT_EQ(bad.parsed()["code"], code::check_failed);
+    EXPECT_EQ(bad.parsed()["msg"], "weftd knows no attachment c1/eth0");
+    // A GC with a wrong list: the veth goes too.
+    auto gc = conf("1.1.0");
+    gc["cni.dev/valid-attachments"] = json::array();
+    ASSERT_EQ(cni("GC", gc).status, 0);
+    auto gone = cni("CHECK", c);
+    EXPECT_EQ(gone.status, 1);
+    EXPECT_EQ(gone.parsed()["code"], code::check_failed);
+}
+
+TEST_F(CniPlugin, CheckSeesTheKernelEndpointGone) {
+    weftd();
+    auto c = added_for_check();
+    ASSERT_EQ(cni("CHECK", c).status, 0);
+    weftd().drop_kernel_endpoint({"c1", "eth0"});
+    auto bad = cni("CHECK", c);
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_EQ(bad.parsed()["code"], code::check_failed);
+    EXPECT_EQ(bad.parsed()["msg"],
+              "weft.ko has no endpoint for " + host_ifname("c1", "eth0") + " (c1/eth0)");
 }
 
 TEST_F(CniPlugin, DelTwice) {
@@ -360,13 +395,19 @@ TEST_F(CniPlugin, StatusCodes) {
     auto ready = cni("STATUS", c);
     EXPECT_EQ(ready.status, 0) << ready.out;
     EXPECT_EQ(ready.out, "");
-    weftd().not_ready("the datastore is unreachable");
+    weftd().degraded("datastore unreachable");
     auto degraded = cni("STATUS", c);
     EXPECT_EQ(degraded.status, 1);
-    EXPECT_EQ(degraded.parsed(),
-              (json{{"cniVersion", "1.1.0"},
-                    {"code", 51},
-                    {"msg", "weftd is not ready: the datastore is unreachable"}}));
+    EXPECT_EQ(degraded.parsed(), (json{{"cniVersion", "1.1.0"},
+                                       {"code", 51},
+                                       {"msg", "pods may be degraded: datastore unreachable"}}));
+    // Not joined (or no weft device) outweighs degraded: no ADD can work.
+    weftd().cannot_add("weftd has not joined the cluster yet");
+    auto cannot = cni("STATUS", c);
+    EXPECT_EQ(cannot.status, 1);
+    EXPECT_EQ(cannot.parsed()["code"], code::status_cannot_add);
+    EXPECT_EQ(cannot.parsed()["msg"],
+              "weftd cannot set up pods: weftd has not joined the cluster yet");
 }
 
 TEST_F(CniPlugin, WeftdDownIsTryAgainLater) {

@@ -51,7 +51,7 @@ TEST(WeftdApi, BadRequestsGetCode7NamingTheProblem) {
         {"[1,2]", "a request is a JSON object"},
         {R"({"container_id":"c"})", "the request has no \"op\" string"},
         {R"({"op":"frobnicate"})",
-         "unknown op \"frobnicate\" (status, allocate, attach, release, list, gc)"},
+         "unknown op \"frobnicate\" (status, allocate, attach, release, endpoint, list, gc)"},
         {R"({"op":"allocate","ifname":"eth0"})", "allocate: \"container_id\" must be a string"},
         {R"({"op":"release","container_id":"","ifname":"eth0"})",
          "release: \"container_id\" is empty"},
@@ -59,6 +59,7 @@ TEST(WeftdApi, BadRequestsGetCode7NamingTheProblem) {
              "addrs":"10.0.0.1"})",
          "attach: \"addrs\" must be an array"},
         {R"({"op":"gc"})", "gc: \"valid\" must be an array"},
+        {R"({"op":"endpoint","container_id":"c"})", "endpoint: \"ifname\" must be a string"},
     };
     for (const auto& [line, message] : cases) {
         auto a = ApiServer::answer(echo_handler, line);

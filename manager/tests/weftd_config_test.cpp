@@ -70,7 +70,7 @@ TEST(WeftdConfig, EtcdSettings) {
             .config;
     EXPECT_EQ(c.datastore, DatastoreKind::etcd);
     EXPECT_EQ(c.etcd_endpoints, (std::vector<HostPort>{{"127.0.0.1", 2379}, {"::1", 2379}}));
-    EXPECT_EQ(to_string(c.etcd_endpoints[1]), "[::1]:2379");
+    EXPECT_EQ(c.etcd_endpoints[1].to_string(), "[::1]:2379");
     EXPECT_EQ(c.lease_ttl.count(), 5);
     ASSERT_TRUE(c.cluster_cidr6);
     EXPECT_EQ(to_string(*c.cluster_cidr6), "fd00:244::/48");

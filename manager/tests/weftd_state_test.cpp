@@ -1,5 +1,5 @@
 // weftd's state database: opening, schema versions, errors, transactions and
-// the nodes and meta tables.
+// the nodes, meta and endpoints tables.
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -65,11 +65,11 @@ protected:
 TEST_F(StateDb, CreatesSchemaWithSettings) {
     Db db(path_);
     EXPECT_EQ(db.user_version(), Db::schema_version);
-    EXPECT_EQ(db.user_version(), 1);
+    EXPECT_EQ(db.user_version(), 2);
     EXPECT_EQ(pragma(db, "journal_mode"), "wal");
     EXPECT_EQ(pragma(db, "synchronous"), "2"); // FULL
     EXPECT_EQ(pragma(db, "foreign_keys"), "1");
-    for (const char* table : {"meta", "nodes", "allocations"}) {
+    for (const char* table : {"meta", "nodes", "allocations", "endpoints"}) {
         Statement st = db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = ?1");
         st.bind(1, table);
         ASSERT_TRUE(st.step());
@@ -83,7 +83,7 @@ TEST_F(StateDb, ReopenKeepsDataAndVersion) {
         db.set_meta("k", "v");
     }
     Db db(path_);
-    EXPECT_EQ(db.user_version(), 1);
+    EXPECT_EQ(db.user_version(), 2);
     EXPECT_EQ(db.get_meta("k"), "v");
     EXPECT_EQ(db.get_meta("missing"), std::nullopt);
 }
@@ -91,7 +91,7 @@ TEST_F(StateDb, ReopenKeepsDataAndVersion) {
 TEST_F(StateDb, MigratesVersionZeroFile) {
     write_raw("CREATE TABLE unrelated (x INTEGER); INSERT INTO unrelated VALUES (7)");
     Db db(path_);
-    EXPECT_EQ(db.user_version(), 1);
+    EXPECT_EQ(db.user_version(), 2);
     db.set_meta("k", "v");
     Statement st = db.prepare("SELECT x FROM unrelated");
     ASSERT_TRUE(st.step());
@@ -105,7 +105,7 @@ TEST_F(StateDb, RefusesNewerSchema) {
         FAIL() << "opened a database from the future";
     } catch (const DbError& e) {
         EXPECT_TRUE(contains(e.what(), path_));
-        EXPECT_TRUE(contains(e.what(), "schema version 99, newer than this weftd understands (1)"));
+        EXPECT_TRUE(contains(e.what(), "schema version 99, newer than this weftd understands (2)"));
     }
 }
 
@@ -227,6 +227,44 @@ TEST_F(StateDb, Nodes) {
     EXPECT_TRUE(db.remove_node("node-b"));
     EXPECT_FALSE(db.remove_node("node-b"));
     EXPECT_EQ(db.list_nodes(), (std::vector<NodeRecord>{a}));
+}
+
+TEST_F(StateDb, Endpoints) {
+    Db db(path_);
+    EndpointRecord a{"c1", "eth0", "wft0123456789a", {"10.244.1.2", "fd00:10:244:1::2"}};
+    EndpointRecord b{"c2", "eth0", "wft0123456789b", {"10.244.1.3"}};
+    db.put_endpoint(b);
+    db.put_endpoint(a);
+    EXPECT_EQ(db.list_endpoints(), (std::vector<EndpointRecord>{a, b}));
+    a.host_ifname = "wft0123456789c";
+    db.put_endpoint(a); // replaces by (container_id, ifname)
+    EXPECT_EQ(db.list_endpoints(), (std::vector<EndpointRecord>{a, b}));
+    EXPECT_TRUE(db.remove_endpoint("c2", "eth0"));
+    EXPECT_FALSE(db.remove_endpoint("c2", "eth0"));
+    EXPECT_EQ(db.list_endpoints(), (std::vector<EndpointRecord>{a}));
+}
+
+// Version 1 kept the endpoints as one JSON array in meta "endpoints":
+// opening moves them into the table, and the meta row goes.
+TEST_F(StateDb, MigratesVersionOneEndpoints) {
+    write_raw(R"sql(
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('cursor4', '10.244.1.9');
+        INSERT INTO meta VALUES ('endpoints', '[
+            {"container_id":"c1","ifname":"eth0","host_ifname":"wft0123456789a",
+             "addrs":["10.244.1.2","fd00:10:244:1::2"]},
+            {"container_id":"c2","ifname":"net1","host_ifname":"wft0123456789b",
+             "addrs":["10.244.1.3"]}]');
+        PRAGMA user_version = 1;
+    )sql");
+    Db db(path_);
+    EXPECT_EQ(db.user_version(), 2);
+    EXPECT_EQ(db.list_endpoints(),
+              (std::vector<EndpointRecord>{
+                  {"c1", "eth0", "wft0123456789a", {"10.244.1.2", "fd00:10:244:1::2"}},
+                  {"c2", "net1", "wft0123456789b", {"10.244.1.3"}}}));
+    EXPECT_EQ(db.get_meta("endpoints"), std::nullopt);
+    EXPECT_EQ(db.get_meta("cursor4"), "10.244.1.9");
 }
 
 } // namespace

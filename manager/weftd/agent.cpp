@@ -114,18 +114,24 @@ void Agent::setup_device() {
     client_->dev_set(set);
     vtep_mac_ = client_->dev_get(kernel_->dev()).settings.vtep_mac;
     set_interface_up(config_.device);
+}
 
+// The host's side of the pod network: the cluster route into the weft device
+// and, unless --nat false, the masquerade of pod traffic leaving it.
+void Agent::setup_host() {
     if (config_.nat) {
         nat_ = std::make_unique<Nat>();
     } else if (Nat().remove()) {
         spdlog::info("NAT is off: removed weft's nftables tables");
     }
-    sync_host();
+    host_errors_ = sync_host();
 }
 
 // The node's own stack reaches the pod network through the weft device, and
-// pods reach the outside world through NAT: both are put right on every
-// pass, so a route or rule deleted behind weftd's back comes back.
+// pods reach the outside world through NAT. Both are checked at start-up and
+// on every resync (not on the passes datastore events cause: reading the
+// routing table and the ruleset is the costly part of a pass), so a route or
+// rule deleted behind weftd's back comes back within one resync interval.
 std::vector<ReconcileError> Agent::sync_host() {
     std::vector<ReconcileError> errors;
     std::vector<Prefix> cidrs{config_.cluster_cidr4};
@@ -211,6 +217,7 @@ asio::awaitable<void> Agent::run() {
     db_ = std::make_unique<Db>(config_.state_dir + "/state.db");
     load_endpoints();
     setup_device();
+    setup_host();
     setup_metrics();
 
     api_ = std::make_unique<ApiServer>(
@@ -228,11 +235,8 @@ asio::awaitable<void> Agent::run() {
         EtcdDatastoreOptions options;
         options.prefix = config_.etcd_prefix;
         options.lease_ttl = config_.lease_ttl;
-        std::vector<EtcdEndpoint> endpoints;
-        for (const auto& [host, port] : config_.etcd_endpoints) {
-            endpoints.push_back({host, port});
-        }
-        store_ = std::make_unique<EtcdDatastore>(io_.get_executor(), endpoints, options);
+        store_ =
+            std::make_unique<EtcdDatastore>(io_.get_executor(), config_.etcd_endpoints, options);
     } else {
         store_ = std::make_unique<EmbeddedDatastore>(*db_);
     }
@@ -328,7 +332,8 @@ asio::awaitable<void> Agent::reconcile_loop() {
         boost::system::error_code ec;
         co_await wake_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         if (!ec) {
-            dirty_ = true; // the resync interval passed
+            dirty_ = true; // the resync interval passed (or a retry is due)
+            host_due_ = true;
         }
     }
 }
@@ -355,9 +360,11 @@ Desired Agent::desired() const {
 void Agent::reconcile_now() {
     auto start = std::chrono::steady_clock::now();
     auto result = reconcile(*kernel_, desired(), config_.node_name);
-    for (auto& e : sync_host()) {
-        result.errors.push_back(std::move(e));
+    if (host_due_) {
+        host_errors_ = sync_host();
+        host_due_ = false;
     }
+    result.errors.insert(result.errors.end(), host_errors_.begin(), host_errors_.end());
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     reconcile_seconds_->observe(took.count());
     reconcile_writes_->inc(double(result.writes()));
@@ -376,34 +383,18 @@ void Agent::reconcile_now() {
     last_ = std::move(result);
 }
 
-// Endpoints live in the state database (meta "endpoints"), so a restarted
+// Endpoints live in the state database (table endpoints), so a restarted
 // weftd reconciles them like the rest.
 void Agent::load_endpoints() {
-    auto text = db_->get_meta("endpoints");
-    if (!text) {
-        return;
-    }
-    for (const auto& item : json::parse(*text)) {
-        Endpoint ep{item.at("host_ifname").get<std::string>(), {}};
-        for (const auto& a : item.at("addrs")) {
-            if (auto addr = parse_ip(a.get<std::string>())) {
+    for (const auto& rec : db_->list_endpoints()) {
+        Endpoint ep{rec.host_ifname, {}};
+        for (const auto& a : rec.addrs) {
+            if (auto addr = parse_ip(a)) {
                 ep.addrs.push_back(*addr);
             }
         }
-        endpoints_[{item.at("container_id").get<std::string>(),
-                    item.at("ifname").get<std::string>()}] = ep;
+        endpoints_[{rec.container_id, rec.ifname}] = ep;
     }
-}
-
-void Agent::save_endpoints() {
-    json list = json::array();
-    for (const auto& [key, ep] : endpoints_) {
-        list.push_back({{"container_id", key.container_id},
-                        {"ifname", key.ifname},
-                        {"host_ifname", ep.host_ifname},
-                        {"addrs", addr_list(ep.addrs)}});
-    }
-    db_->set_meta("endpoints", list.dump());
 }
 
 void Agent::forget_endpoint(const AttachmentKey& key) {
@@ -413,7 +404,7 @@ void Agent::forget_endpoint(const AttachmentKey& key) {
     }
     unsigned ifindex = if_nametoindex(it->second.host_ifname.c_str());
     endpoints_.erase(it);
-    save_endpoints();
+    db_->remove_endpoint(key.container_id, key.ifname);
     if (ifindex == 0) {
         return; // gone with its veth: the kernel dropped the endpoint
     }
@@ -445,9 +436,56 @@ json Agent::handle(const std::string& op, const json& request) {
             out["blocks"] = blocks;
             out["gateways"] = addr_list(ipam_->gateways());
         }
+        // What weft-cni's STATUS reports: whether an ADD can succeed now,
+        // and whether pods that exist may be degraded.
+        std::string add_reason;
+        if (!self_ || !ipam_) {
+            add_reason = "weftd has not joined the cluster yet";
+        } else if (if_nametoindex(config_.device.c_str()) == 0) {
+            add_reason = "the weft device " + config_.device + " is missing";
+        }
+        out["can_add"] = add_reason.empty();
+        out["can_add_reason"] = add_reason;
+        std::string degraded;
+        if (store_ && !store_->status().ok) {
+            degraded = "datastore unreachable, routes to other nodes may be stale: " +
+                       store_->status().reason;
+        } else if (last_ && !last_->ok()) {
+            degraded = "weft.ko not fully programmed: " + last_->errors.front().message;
+        }
+        out["degraded"] = !degraded.empty();
+        out["degraded_reason"] = degraded;
         return out;
     }
     require_joined();
+    if (op == "endpoint") {
+        // One attachment as weftd holds it and as weft.ko has it, for CHECK.
+        auto key = key_of(request);
+        auto found = ipam_->find(key.container_id, key.ifname);
+        if (!found) {
+            throw ApiError(api_code::unknown_container,
+                           "weftd knows no attachment " + key.container_id + "/" + key.ifname);
+        }
+        json out = {{"addrs", addr_list(found->addrs)}, {"kernel", nullptr}};
+        auto ep = endpoints_.find(key);
+        if (ep == endpoints_.end()) {
+            return out;
+        }
+        out["host_ifname"] = ep->second.host_ifname;
+        unsigned ifindex = if_nametoindex(ep->second.host_ifname.c_str());
+        if (ifindex == 0) {
+            return out;
+        }
+        try {
+            auto info = client_->endpoint_get(kernel_->dev(), EndpointKey{ifindex, std::nullopt});
+            out["kernel"] = {{"host_ifindex", info.host_ifindex}, {"addrs", addr_list(info.addrs)}};
+        } catch (const Error& e) {
+            if (e.errnum() != ENOENT) {
+                throw;
+            }
+        }
+        return out;
+    }
     if (op == "allocate") {
         auto key = key_of(request);
         auto addrs = ipam_->allocate(key.container_id, key.ifname);
@@ -468,7 +506,11 @@ json Agent::handle(const std::string& op, const json& request) {
         add.replace = true;
         kernel_->endpoint_add(add);
         endpoints_[key] = {host, addrs};
-        save_endpoints();
+        std::vector<std::string> texts;
+        for (const auto& a : addrs) {
+            texts.push_back(to_string(a));
+        }
+        db_->put_endpoint({key.container_id, key.ifname, host, texts});
         wake(); // a pass confirms the tables (and the metrics of their sizes)
         return json::object();
     }

@@ -59,6 +59,7 @@ private:
     };
 
     void setup_device();
+    void setup_host();
     void setup_metrics();
     std::vector<ReconcileError> sync_host();
     boost::asio::awaitable<void> reconcile_loop();
@@ -66,7 +67,6 @@ private:
     void wake();
     Desired desired() const;
     void load_endpoints();
-    void save_endpoints();
     void forget_endpoint(const AttachmentKey& key);
     void require_joined() const;
     Readiness readiness() const;
@@ -92,6 +92,10 @@ private:
     std::optional<NodeSpec> self_;
     std::optional<ReconcileResult> last_;
     bool dirty_ = true;
+    // sync_host() is due on the next pass; its errors count until it runs
+    // again.
+    bool host_due_ = false;
+    std::vector<ReconcileError> host_errors_;
     bool stopping_ = false;
 
     Histogram* reconcile_seconds_ = nullptr;

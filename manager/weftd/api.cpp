@@ -43,7 +43,7 @@ const std::vector<Field>* required_fields(const std::string& op) {
     if (op == "status" || op == "list") {
         return &none;
     }
-    if (op == "allocate" || op == "release") {
+    if (op == "allocate" || op == "release" || op == "endpoint") {
         return &attachment;
     }
     if (op == "attach") {
@@ -75,7 +75,8 @@ void check_request(const json& request, std::string& op) {
     const auto* fields = required_fields(op);
     if (!fields) {
         throw ApiError(api_code::invalid_config,
-                       "unknown op \"" + op + "\" (status, allocate, attach, release, list, gc)");
+                       "unknown op \"" + op +
+                           "\" (status, allocate, attach, release, endpoint, list, gc)");
     }
     for (const auto& f : *fields) {
         auto field = request.find(f.name);

@@ -11,8 +11,16 @@
 // line also closes the connection (its end cannot be found).
 //
 // Operations (fields beyond "op"):
-//   status                                  -> ready, reason, node, blocks, gateways
+//   status                                  -> ready, reason, node, blocks, gateways,
+//                                              can_add, can_add_reason (joined, device
+//                                              present), degraded, degraded_reason
+//                                              (datastore unreachable, or weft.ko not
+//                                              fully programmed)
 //   allocate  container_id, ifname          -> addrs, gateways
+//   endpoint  container_id, ifname          -> addrs (allocated), host_ifname (when
+//                                              attached), kernel: {host_ifindex, addrs}
+//                                              as weft.ko has it, or null; code 3 when
+//                                              nothing is allocated to it
 //   attach    container_id, ifname, host_ifname, addrs -> {}
 //   release   container_id, ifname          -> addrs (what was released)
 //   list                                    -> attachments [{container_id, ifname, addrs}]
@@ -45,9 +53,10 @@ private:
 
 // CNI error codes the API answers with.
 namespace api_code {
-inline constexpr int invalid_config = 7; // bad request fields
-inline constexpr int try_again = 11;     // weftd cannot serve it now
-inline constexpr int internal = 999;     // weft's own: an unexpected failure
+inline constexpr int unknown_container = 3; // no such attachment
+inline constexpr int invalid_config = 7;    // bad request fields
+inline constexpr int try_again = 11;        // weftd cannot serve it now
+inline constexpr int internal = 999;        // weft's own: an unexpected failure
 } // namespace api_code
 
 // Runs an operation: gets the checked request, returns the answer's fields

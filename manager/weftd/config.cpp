@@ -231,11 +231,6 @@ Config build(const po::variables_map& vm) {
 
 } // namespace
 
-std::string to_string(const HostPort& hp) {
-    bool v6 = hp.host.find(':') != std::string::npos;
-    return (v6 ? "[" + hp.host + "]" : hp.host) + ':' + std::to_string(hp.port);
-}
-
 std::string usage() {
     std::ostringstream out;
     out << "Usage: weftd [OPTIONS]\n\n" << describe();

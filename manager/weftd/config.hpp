@@ -11,20 +11,12 @@
 
 #include <weft/addr.hpp>
 
+#include "host_port.hpp"
 #include "model.hpp"
 
 namespace weft {
 
 enum class DatastoreKind { embedded, etcd };
-
-// A TCP endpoint as written "host:port" or "[v6-address]:port"; the host is
-// kept without brackets.
-struct HostPort {
-    std::string host;
-    std::uint16_t port = 0;
-    bool operator==(const HostPort&) const = default;
-};
-std::string to_string(const HostPort& hp); // brackets a host with a colon
 
 struct Config {
     std::string config_file;         // --config, empty for none

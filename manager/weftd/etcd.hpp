@@ -29,15 +29,12 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "host_port.hpp"
+
 namespace weft {
 
-// One member's client URL (plain HTTP).
-struct EtcdEndpoint {
-    std::string host;
-    std::uint16_t port = 0;
-
-    std::string to_string() const { return host + ':' + std::to_string(port); }
-};
+// One member's client address (plain HTTP).
+using EtcdEndpoint = HostPort;
 
 struct EtcdOptions {
     // The deadline of one attempt at one endpoint: connecting, sending the

@@ -7,7 +7,7 @@ add_library(weftdstate STATIC
   weftd/ipam.cpp
 )
 target_include_directories(weftdstate PUBLIC ${PROJECT_SOURCE_DIR}/weftd)
-target_link_libraries(weftdstate PUBLIC libweft PkgConfig::SQLITE3)
+target_link_libraries(weftdstate PUBLIC libweft PkgConfig::SQLITE3 PRIVATE nlohmann_json::nlohmann_json)
 
 if(WEFT_BUILD_TESTS)
   add_executable(weftd_state_tests

@@ -1,10 +1,12 @@
 // weftd's state database: the SQLite wrapper, the schema and its migrations,
-// and the meta and nodes tables.
+// and the meta, nodes and endpoints tables.
 #include "state.hpp"
 
 #include <cerrno>
 #include <climits>
 #include <cstring>
+
+#include <nlohmann/json.hpp>
 
 #include <sqlite3.h>
 
@@ -44,6 +46,23 @@ const char* const migrations[] = {
     -- above this table does.
     CREATE UNIQUE INDEX allocations_active_addr ON allocations (addr) WHERE state = 'active';
     CREATE INDEX allocations_state ON allocations (state, family);
+    )sql",
+    // v2: pod endpoints get a table of their own (v1 kept them as one JSON
+    // array in meta "endpoints", rewritten whole on every attach and
+    // release); addrs is a JSON array of address texts.
+    R"sql(
+    CREATE TABLE endpoints (
+        container_id TEXT NOT NULL,
+        ifname TEXT NOT NULL,
+        host_ifname TEXT NOT NULL,
+        addrs TEXT NOT NULL,
+        PRIMARY KEY (container_id, ifname)
+    );
+    INSERT OR REPLACE INTO endpoints (container_id, ifname, host_ifname, addrs)
+        SELECT json_extract(e.value, '$.container_id'), json_extract(e.value, '$.ifname'),
+               json_extract(e.value, '$.host_ifname'), json(json_extract(e.value, '$.addrs'))
+        FROM meta, json_each(meta.value) AS e WHERE meta.key = 'endpoints';
+    DELETE FROM meta WHERE key = 'endpoints';
     )sql",
 };
 constexpr int migration_count = static_cast<int>(std::size(migrations));
@@ -371,6 +390,41 @@ std::vector<NodeRecord> Db::list_nodes() {
 bool Db::remove_node(const std::string& name) {
     Statement st(*this, "DELETE FROM nodes WHERE name = ?1");
     st.bind(1, name).run();
+    return changes() > 0;
+}
+
+void Db::put_endpoint(const EndpointRecord& ep) {
+    Statement st(*this, "INSERT OR REPLACE INTO endpoints (container_id, ifname, host_ifname, "
+                        "addrs) VALUES (?1, ?2, ?3, ?4)");
+    st.bind(1, ep.container_id)
+        .bind(2, ep.ifname)
+        .bind(3, ep.host_ifname)
+        .bind(4, nlohmann::json(ep.addrs).dump())
+        .run();
+}
+
+std::vector<EndpointRecord> Db::list_endpoints() {
+    Statement st(*this, "SELECT container_id, ifname, host_ifname, addrs FROM endpoints "
+                        "ORDER BY container_id, ifname");
+    std::vector<EndpointRecord> out;
+    while (st.step()) {
+        auto addrs = nlohmann::json::parse(st.column_text(3), nullptr, false);
+        EndpointRecord ep{st.column_text(0), st.column_text(1), st.column_text(2), {}};
+        if (addrs.is_array()) {
+            for (const auto& a : addrs) {
+                if (a.is_string()) {
+                    ep.addrs.push_back(a.get<std::string>());
+                }
+            }
+        }
+        out.push_back(std::move(ep));
+    }
+    return out;
+}
+
+bool Db::remove_endpoint(const std::string& container_id, const std::string& ifname) {
+    Statement st(*this, "DELETE FROM endpoints WHERE container_id = ?1 AND ifname = ?2");
+    st.bind(1, container_id).bind(2, ifname).run();
     return changes() > 0;
 }
 

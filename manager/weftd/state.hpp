@@ -94,6 +94,17 @@ struct NodeRecord {
     bool operator==(const NodeRecord&) const = default;
 };
 
+// A pod interface weftd registered in weft.ko: its attachment, the host
+// side of its veth and its addresses (text forms).
+struct EndpointRecord {
+    std::string container_id;
+    std::string ifname;
+    std::string host_ifname;
+    std::vector<std::string> addrs;
+
+    bool operator==(const EndpointRecord&) const = default;
+};
+
 // An open state database. Opening creates the file if needed and brings its
 // schema up to date (PRAGMA user_version counts the migrations applied);
 // a database written by a newer weftd (a higher version) is refused.
@@ -101,7 +112,7 @@ struct NodeRecord {
 class Db {
 public:
     // The schema version that this weftd writes.
-    static constexpr int schema_version = 1;
+    static constexpr int schema_version = 2;
 
     explicit Db(const std::string& path,
                 std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
@@ -145,6 +156,12 @@ public:
     std::optional<NodeRecord> get_node(const std::string& name);
     std::vector<NodeRecord> list_nodes();
     bool remove_node(const std::string& name);
+
+    // The endpoints table: the pod interfaces weftd registered in weft.ko.
+    // put_endpoint() inserts or replaces by (container_id, ifname).
+    void put_endpoint(const EndpointRecord& ep);
+    std::vector<EndpointRecord> list_endpoints();
+    bool remove_endpoint(const std::string& container_id, const std::string& ifname);
 
 private:
     // Begins on construction, rolls back on destruction unless committed.

@@ -519,19 +519,24 @@ for ((i = 1; i <= NODES; i++)); do
 	done
 	step "node $i: list and weft endpoint show have both pods" pods_listed $i
 done
+metric() # metric I NAME: the value of NAME on weftd I's /metrics
+{
+	in_ns "$(node_ns "$1")" curl -s --max-time 3 "http://$HTTP/metrics" 2>/dev/null |
+		awk -v n="$2" '$1 == n {print $2}'
+}
+
 # kernel_sizes I: weftd I's /metrics reports weft.ko's tables as they are
 # (the other two nodes, their two blocks, the node's two pods)
 kernel_sizes()
 {
-	local out n want
+	local n v rc=0
 
-	out=$(in_ns "$(node_ns "$1")" curl -s --max-time 3 "http://$HTTP/metrics") || return 1
 	for n in nodes routes endpoints; do
-		want=2
-		echo "weft_kernel_$n: $(awk -v m="weft_kernel_$n" '$1 == m {print $2}' <<<"$out")"
-		awk -v m="weft_kernel_$n" -v w=$want '$1 == m && $2 == w {f = 1} END {exit !f}' \
-			<<<"$out" || return 1
+		v=$(metric "$1" "weft_kernel_$n")
+		echo "weft_kernel_$n: $v"
+		[ "$v" = 2 ] || rc=1
 	done
+	return $rc
 }
 step "metrics: node 1's weft_kernel_nodes, _routes, _endpoints are 2, 2, 2" \
 	eval 'wait_for 10 kernel_sizes 1 >/dev/null; kernel_sizes 1'
@@ -837,12 +842,6 @@ fi
 # weftd reports the datastore down and retries. Meanwhile node 2's weftd is
 # killed (a node leaving) and node 4's starts (a node joining): neither can
 # reach etcd. When etcd returns, the others apply both.
-
-metric() # metric I NAME: the value of NAME on weftd I's /metrics
-{
-	in_ns "$(node_ns "$1")" curl -s --max-time 3 "http://$HTTP/metrics" 2>/dev/null |
-		awk -v n="$2" '$1 == n {print $2}'
-}
 
 store_down() { [ "$(http_code "$1" /readyz)" = 503 ] && [ "$(metric "$1" weft_datastore_up)" = 0 ]; }
 store_up() { readyz_200 "$1" && [ "$(metric "$1" weft_datastore_up)" = 1 ]; }
