@@ -191,6 +191,26 @@ TEST_F(IpamTest, ExhaustionSaysWhy) {
     EXPECT_FALSE(ip.find("extra", "eth0"));
 }
 
+// Past probe_limit busy addresses after the cursor, the one free address
+// far away is still found.
+TEST_F(IpamTest, CrowdedBlockFallsBackToAScan) {
+    Ipam ip = ipam4("10.244.1.0/24", 0);
+    db_->transaction([&] {
+        for (int i = 0; i < 253; ++i) { // .2 to .254: the cursor is at the end
+            ip.allocate("c" + std::to_string(i), "eth0");
+        }
+    });
+    EXPECT_EQ(texts(ip.release("c200", "eth0")), Texts{"10.244.1.202"});
+    EXPECT_EQ(alloc(ip, "late"), Texts{"10.244.1.202"}); // .2 to .201 are busy
+    EXPECT_EQ(texts(ip.release("c20", "eth0")), Texts{"10.244.1.22"});
+    EXPECT_EQ(texts(ip.release("c190", "eth0")), Texts{"10.244.1.192"});
+    // From .203 on, wrapping around: .22 comes before .192.
+    EXPECT_EQ(alloc(ip, "later"), Texts{"10.244.1.22"});
+    EXPECT_EQ(alloc(ip, "last"), Texts{"10.244.1.192"});
+    EXPECT_EQ(exhausted(ip, "extra"),
+              "no free address in 10.244.1.0/24 (253 in use, 0 cooling down)");
+}
+
 TEST_F(IpamTest, GcReleasesWhatIsNotValid) {
     Ipam ip = ipam4("10.244.1.0/24");
     alloc(ip, "a");

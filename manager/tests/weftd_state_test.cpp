@@ -249,6 +249,10 @@ TEST_F(StateDb, Endpoints) {
 TEST_F(StateDb, MigratesVersionOneEndpoints) {
     write_raw(R"sql(
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE allocations (
+            container_id TEXT NOT NULL, ifname TEXT NOT NULL, family INTEGER NOT NULL,
+            addr TEXT NOT NULL, state TEXT NOT NULL, changed INTEGER NOT NULL,
+            PRIMARY KEY (container_id, ifname, family));
         INSERT INTO meta VALUES ('cursor4', '10.244.1.9');
         INSERT INTO meta VALUES ('endpoints', '[
             {"container_id":"c1","ifname":"eth0","host_ifname":"wft0123456789a",

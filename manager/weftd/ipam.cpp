@@ -176,6 +176,43 @@ std::vector<IpAddr> Ipam::gateways() const {
 }
 
 IpAddr Ipam::pick(const Prefix& block, std::int64_t now) {
+    const std::uint64_t first = first_pod_offset;
+    const std::uint64_t last = last_pod_offset(block);
+    std::uint64_t next = first;
+    if (auto cursor = db_.get_meta(cursor_key(block))) {
+        auto addr = parse_ip(*cursor);
+        auto offset = addr ? offset_in(block, *addr) : std::nullopt;
+        if (offset && *offset >= first && *offset < last) {
+            next = *offset + 1;
+        }
+    }
+    auto advance = [&](std::uint64_t offset) {
+        return offset == last ? first : offset + 1;
+    };
+    auto take = [&](std::uint64_t offset) {
+        IpAddr addr = at_offset(block, offset);
+        db_.set_meta(cursor_key(block), to_string(addr));
+        return addr;
+    };
+    const std::uint64_t usable = last - first + 1;
+
+    // Next-fit leaves the addresses after the cursor free unless the block
+    // has wrapped around: a few indexed lookups (allocations_addr) find one
+    // without reading the whole table.
+    Statement busy_st = db_.prepare("SELECT 1 FROM allocations WHERE addr = ?1 "
+                                    "AND (state = 'active' OR changed > ?2) LIMIT 1");
+    busy_st.bind(2, now - cooldown_);
+    for (std::uint64_t n = 0; n < std::min<std::uint64_t>(usable, probe_limit); ++n) {
+        busy_st.bind(1, to_string(at_offset(block, next)));
+        bool busy = busy_st.step();
+        busy_st.reset();
+        if (!busy) {
+            return take(next);
+        }
+        next = advance(next);
+    }
+
+    // A crowded block: one pass over what is busy in it.
     std::set<std::uint64_t> busy;
     std::uint64_t in_use = 0;
     std::uint64_t cooling = 0;
@@ -188,28 +225,14 @@ IpAddr Ipam::pick(const Prefix& block, std::int64_t now) {
             ++(st.column_text(1) == "active" ? in_use : cooling);
         }
     }
-
-    const std::uint64_t first = first_pod_offset;
-    const std::uint64_t last = last_pod_offset(block);
-    std::uint64_t next = first;
-    if (auto cursor = db_.get_meta(cursor_key(block))) {
-        auto addr = parse_ip(*cursor);
-        auto offset = addr ? offset_in(block, *addr) : std::nullopt;
-        if (offset && *offset >= first && *offset < last) {
-            next = *offset + 1;
-        }
-    }
     // Every step past a busy address; so this ends after at most
     // busy.size() + 1 steps, or after all pod addresses when they are all
     // busy.
-    const std::uint64_t usable = last - first + 1;
     for (std::uint64_t n = 0; n < usable; ++n) {
         if (!busy.contains(next)) {
-            IpAddr addr = at_offset(block, next);
-            db_.set_meta(cursor_key(block), to_string(addr));
-            return addr;
+            return take(next);
         }
-        next = next == last ? first : next + 1;
+        next = advance(next);
     }
     throw AddressesExhausted(block, in_use, cooling);
 }

@@ -97,6 +97,10 @@ private:
     std::vector<IpAddr> release_locked(const std::string& container_id, const std::string& ifname);
     IpAddr pick(const Prefix& block, std::int64_t now);
 
+    // Addresses pick() tries one by one before it reads every busy address
+    // of the block.
+    static constexpr std::uint64_t probe_limit = 16;
+
     Db& db_;
     std::vector<Prefix> blocks_;
     std::int64_t cooldown_;

@@ -63,6 +63,8 @@ const char* const migrations[] = {
                json_extract(e.value, '$.host_ifname'), json(json_extract(e.value, '$.addrs'))
         FROM meta, json_each(meta.value) AS e WHERE meta.key = 'endpoints';
     DELETE FROM meta WHERE key = 'endpoints';
+    -- IPAM looks addresses up one by one (active or cooling).
+    CREATE INDEX allocations_addr ON allocations (addr);
     )sql",
 };
 constexpr int migration_count = static_cast<int>(std::size(migrations));
