@@ -7,13 +7,18 @@
 #   make check                everything the CI runs (installs its packages)
 #   make check-debug          kernel suites on the KASAN/lockdep debug kernel
 #   make demo                 a VM showing what weft does today
-#   make install              weft CLI + man page under $(PREFIX)
+#   make stress               weft-cni's fault test at full size (one VM)
+#   make bench                the benchmarks (VMs), tables and JSON
+#   make install              weft, weftd, weft-cni, man pages, unit, configs
 #   make dkms-install         module sources under /usr/src/weft-$(VERSION)
 #   make clean
 
 VERSION := $(shell cat VERSION)
 BUILD := $(CURDIR)/build
 PREFIX ?= /usr/local
+# Where container runtimes look for CNI plugins and network configurations.
+CNI_BIN_DIR ?= /opt/cni/bin
+CNI_CONF_DIR ?= /etc/cni/net.d
 DESTDIR ?=
 
 # Debian's kernels: the newest installed 6.1 and 6.12 header trees.
@@ -55,6 +60,11 @@ manager-asan:
 selftests:
 	$(MAKE) -C tests/selftests O=$(BUILD)/selftests
 
+# The container-runtime driver of the weft-cni tests: Debian's libcni and
+# go-cni, built offline with Debian's Go (tests/cni).
+cni-runtime:
+	tests/cni/build-runtime.sh $(BUILD)/cni-runtime
+
 deps:
 	scripts/install-deps
 
@@ -68,18 +78,30 @@ demo:
 	scripts/demo
 
 # Instruction-count benchmark of weft against the kernel's devices (one VM),
-# then weftd at scale: 5,000 simulated nodes through etcd (another VM).
+# weftd at scale: 5,000 simulated nodes through etcd (another VM), then
+# weft-cni's ADD/DEL cost against bridge + host-local (an icount VM).
 bench:
 	bench/bench.sh
 	bench/weftd-scale.sh
+	bench/cni-bench.sh
+
+# weft-cni's fault test at full size: 100 parallel ADD/DEL loops of 1,000
+# operations each, weftd killed and restarted at random moments.
+stress:
+	tests/cni-stress
 
 install: manager
 	install -D -m 0755 $(BUILD)/manager/weft $(DESTDIR)$(PREFIX)/sbin/weft
 	install -D -m 0644 Documentation/man/weft.8 $(DESTDIR)$(PREFIX)/share/man/man8/weft.8
 	install -D -m 0755 $(BUILD)/manager/weftd $(DESTDIR)$(PREFIX)/sbin/weftd
+	install -D -m 0644 Documentation/man/weftd.8 $(DESTDIR)$(PREFIX)/share/man/man8/weftd.8
 	install -D -m 0644 packaging/weftd.service $(DESTDIR)/lib/systemd/system/weftd.service
 	test -e $(DESTDIR)/etc/weft/weftd.conf || \
 		install -D -m 0644 packaging/weftd.conf $(DESTDIR)/etc/weft/weftd.conf
+	install -D -m 0755 $(BUILD)/manager/weft-cni $(DESTDIR)$(CNI_BIN_DIR)/weft-cni
+	install -D -m 0644 Documentation/man/weft-cni.8 $(DESTDIR)$(PREFIX)/share/man/man8/weft-cni.8
+	test -e $(DESTDIR)$(CNI_CONF_DIR)/10-weft.conflist || \
+		install -D -m 0644 packaging/10-weft.conflist $(DESTDIR)$(CNI_CONF_DIR)/10-weft.conflist
 
 # Sources for DKMS: /usr/src/weft-VERSION, then "dkms install weft/VERSION".
 DKMS_SRC := $(DESTDIR)/usr/src/weft-$(VERSION)
@@ -98,5 +120,6 @@ dkms-uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all module modules manager manager-asan selftests deps check check-debug demo bench \
+.PHONY: all module modules manager manager-asan selftests cni-runtime deps check check-debug \
+	demo bench stress \
 	install dkms-install dkms-uninstall clean

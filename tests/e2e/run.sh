@@ -17,9 +17,10 @@
 #                        ref-native ref-flannel ref-calico-vxlan ref-calico-ipip
 #                        weft-vxlan weft-vxlan6 weft-ipip weft-none
 #                        weft-crosssubnet interop malformed teardown weftd
+#                        cni cni-faults
 #                      (ref-* and weft-* are connectivity.sh --mode ...);
 #                      default: every weft-* suite, interop, malformed,
-#                      teardown, weftd
+#                      teardown, weftd, cni, cni-faults
 #   --nodes N          nodes of the connectivity suites (default 3)
 #
 # Output is kselftest's: one TAP line per suite, each suite's own TAP
@@ -62,7 +63,7 @@ export WEFT
 suites=()
 [ $refs = 1 ] || [ $nomodule = 1 ] && suites+=(ref-native ref-flannel ref-calico-vxlan ref-calico-ipip)
 [ $nomodule = 0 ] && suites+=(weft-vxlan weft-vxlan6 weft-ipip weft-none weft-crosssubnet
-	interop malformed teardown weftd)
+	interop malformed teardown weftd cni cni-faults)
 [ ${#only[@]} -gt 0 ] && suites=("${only[@]}")
 
 suite_cmd()
@@ -77,6 +78,8 @@ suite_cmd()
 	malformed) cmd=("$here/malformed.sh") ;;
 	teardown) cmd=("$here/teardown.sh") ;;
 	weftd) cmd=("$here/weftd.sh") ;;
+	cni) cmd=("$here/cni.sh") ;;
+	cni-faults) cmd=("$here/cni-faults.sh") ;;
 	*) return 1 ;;
 	esac
 }
