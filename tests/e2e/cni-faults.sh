@@ -48,6 +48,8 @@
 # Checks (one TAP line each):
 #   - weftd ready at the start; the loops finished, no CNI call hung,
 #     no weftd crash (death not by our SIGKILL), weftd ready at the end
+#   - before GC, weftd already holds only the live pods (every DEL that
+#     succeeded released its address)
 #   - GC (cniVersion 1.1.0, cni.dev/valid-attachments = the live pods) ok
 #   - weftd's allocations ({"op":"list"}) are exactly the live pods: 0
 #     leaked, 0 missing
@@ -373,6 +375,22 @@ awk '
 	END { for (id in live) print id, live[id] }' "$CF_DIR/all.log" | sort -V >"$CF_DIR/live"
 NLIVE=$(wc -l <"$CF_DIR/live")
 info "live pods: $NLIVE (expected $(((LOOPS + 3) / 4)), one per loop 0, 4, 8...)"
+
+# Before GC: every ADD that failed was DELed until the DEL succeeded, so
+# weftd holds only the live pods already; GC must have nothing to release.
+api '{"op":"list"}' >"$CF_DIR/list.before.json"
+jq -r '.attachments[].container_id' "$CF_DIR/list.before.json" 2>/dev/null |
+	sort -V >"$CF_DIR/alloc.before"
+LEAKED_BEFORE=$(awk 'NR == FNR { live[$1] = 1; next } !($1 in live)' \
+	"$CF_DIR/live" "$CF_DIR/alloc.before" | wc -l)
+check_before_gc()
+{
+	[ -s "$CF_DIR/list.before.json" ] || { echo "no answer to list"; return 1; }
+	awk 'NR == FNR { live[$1] = 1; next } !($1 in live) { print "held after its DEL: " $0 }' \
+		"$CF_DIR/live" "$CF_DIR/alloc.before" | head -n 10
+	[ "$LEAKED_BEFORE" = 0 ]
+}
+step "before GC: weftd holds no address whose DEL succeeded ($LEAKED_BEFORE)" check_before_gc
 
 # ------------------------------------------------------------------------ GC
 
