@@ -48,7 +48,10 @@
 #   - all of etcd down: /readyz turns 503; ping -i 0.05 across nodes loses
 #     nothing; meanwhile weftd on node 2 is killed and node 4's weftd starts
 #     (its join retries). etcd back: node 4 joins everywhere, node 2 leaves
-#     once its lease runs out, /readyz is 200 again, pod 4.1 is reachable
+#     once its lease runs out, /readyz is 200 again, pod 4.1 is reachable;
+#     the status weft-cni's STATUS reads: during the outage node 1 can add
+#     pods but is degraded (51) and node 4 cannot (50), after it both are
+#     healthy
 #   - cleanup: SIGTERM stops every weftd (exit 0, socket removed); etcd,
 #     netns gone; no process of the suite left
 #
@@ -896,6 +899,22 @@ step "etcd all down: pod 3.2 -> pod 2.2 still works (node 2's weft.ko, weftd gon
 step "etcd all down: weftd on nodes 1 and 3 still running, node 4 not ready" \
 	eval 'weftd_alive 1 && weftd_alive 3 && weftd_alive 4 && ! readyz_200 4'
 
+# What weft-cni's STATUS reports comes from here: node 1 can still add pods
+# (its block is its own) but they may be degraded (51); node 4 never joined
+# and cannot (50).
+status_in_outage()
+{
+	local s1 s4
+
+	s1=$(api 1 '{"op":"status"}') && echo "node 1: $s1" || return 1
+	jq -e '.can_add == true and .degraded == true and
+		(.degraded_reason | startswith("datastore unreachable"))' <<<"$s1" >/dev/null || return 1
+	s4=$(api 4 '{"op":"status"}') && echo "node 4: $s4" || return 1
+	jq -e '.can_add == false and (.can_add_reason | test("not joined"))' <<<"$s4" >/dev/null
+}
+step "etcd all down: status: node 1 can add pods, degraded (STATUS 51); node 4 cannot (50)" \
+	status_in_outage
+
 etcd_back()
 {
 	etcd_start
@@ -931,6 +950,16 @@ catch_up()
 	return $ok
 }
 step "etcd back: nodes 1, 3 ready; node 4 joined them, node 2 left them (lease expired)" catch_up
+status_healthy() # status_healthy I...: each can add pods and is not degraded
+{
+	local i s
+
+	for i; do
+		s=$(api "$i" '{"op":"status"}') && echo "node $i: $s" || return 1
+		jq -e '.can_add and (.degraded | not)' <<<"$s" >/dev/null || return 1
+	done
+}
+step "etcd back: status: nodes 1 and 4 can add pods and are not degraded" status_healthy 1 4
 step "etcd back: node 4 programmed nodes 1 and 3" \
 	eval 'wait_for 30 peer_programmed 4 1 && wait_for 30 peer_programmed 4 3'
 step "etcd back: node 4's block is distinct" blocks_distinct
