@@ -21,6 +21,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
+
 OUT=$REPO/build/bench
 JSON=$OUT/results.json
 REPS=3 MODES="vxlan ipip native" PROFILE=1 BUILD=1 STRICT=0 QUICK=0
@@ -46,17 +49,12 @@ fi
 : "${RR_N:=2000}" "${RR_WARM:=200}" "${CRR_N:=200}" "${CRR_WARM:=20}"
 : "${STREAM_BYTES:=$((16 << 20))}" "${STREAM_WARM:=$((4 << 20))}" "${PROFILE_RR_N:=5000}"
 
-KVER=$(ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n1 | cut -d/ -f4)
-[ -n "$KVER" ] || { echo "bench.sh: no 6.1 kernel headers (run scripts/install-deps)" >&2; exit 2; }
-[ -e "/boot/vmlinuz-$KVER" ] || { echo "bench.sh: /boot/vmlinuz-$KVER is not installed" >&2; exit 2; }
+bench_kver
 
 mkdir -p "$OUT" "$(dirname "$JSON")"
 if [ "$BUILD" = 1 ]; then
 	echo "bench: building weft.ko for $KVER, the weft CLI and tcpbench" >&2
-	make --no-print-directory module KVER="$KVER" >&2
-	# Only the CLI (make manager would also build the unit tests).
-	cmake -S manager -B build/manager -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_VERSION="$(cat VERSION)" >/dev/null
-	cmake --build build/manager --target weft -j2 >&2
+	bench_build weft
 	gcc -O2 -Wall -Wextra -static -o "$OUT/tcpbench" bench/tcpbench.c
 fi
 

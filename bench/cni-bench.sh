@@ -32,6 +32,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
+
 OUT=$REPO/build/bench
 JSON=$OUT/cni-bench.json
 PODS=1000 BUILD=1 STRICT=0 ALT=""
@@ -53,9 +56,7 @@ if ! [[ $PODS =~ ^[1-9][0-9]*$ ]] || [ "$PODS" -gt 3000 ]; then
 	exit 2
 fi
 
-KVER=$(ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n1 | cut -d/ -f4)
-[ -n "$KVER" ] || { echo "cni-bench.sh: no 6.1 kernel headers (run scripts/install-deps)" >&2; exit 2; }
-[ -e "/boot/vmlinuz-$KVER" ] || { echo "cni-bench.sh: /boot/vmlinuz-$KVER is not installed" >&2; exit 2; }
+bench_kver
 for f in /usr/lib/cni/bridge /usr/lib/cni/host-local; do
 	[ -x "$f" ] || { echo "cni-bench.sh: $f missing (containernetworking-plugins)" >&2; exit 2; }
 done
@@ -63,9 +64,7 @@ done
 mkdir -p "$OUT" "$(dirname "$JSON")"
 if [ "$BUILD" = 1 ]; then
 	echo "cni-bench: building weft.ko for $KVER, weftd, weft-cni and cni-timer" >&2
-	make --no-print-directory module KVER="$KVER" >&2
-	cmake -S manager -B build/manager -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_VERSION="$(cat VERSION)" >/dev/null
-	cmake --build build/manager --target weftd weft-cni -j2 >&2
+	bench_build weftd weft-cni
 	gcc -O2 -Wall -Wextra -static -o "$OUT/cni-timer" bench/cni-timer.c
 fi
 

@@ -28,6 +28,9 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
+
 OUT=$REPO/build/bench/weftd-scale
 JSON=$REPO/build/bench/weftd-scale.json
 NODES=5000 BUILD=1
@@ -45,17 +48,13 @@ done
 BATCH=${BATCH:-50} INTERVAL_MS=${INTERVAL_MS:-100} POLL_MS=${POLL_MS:-20}
 NODES_PER_LEASE=${NODES_PER_LEASE:-500}
 
-KVER=$(ls -d /lib/modules/6.1.*-amd64/build 2>/dev/null | sort -V | tail -n1 | cut -d/ -f4)
-[ -n "$KVER" ] || { echo "weftd-scale.sh: no 6.1 kernel headers (run scripts/install-deps)" >&2; exit 2; }
-[ -e "/boot/vmlinuz-$KVER" ] || { echo "weftd-scale.sh: /boot/vmlinuz-$KVER is not installed" >&2; exit 2; }
+bench_kver
 [ -x /usr/bin/etcd ] || { echo "weftd-scale.sh: /usr/bin/etcd missing (etcd-server)" >&2; exit 2; }
 
 mkdir -p "$OUT" "$(dirname "$JSON")"
 if [ "$BUILD" = 1 ]; then
 	echo "weftd-scale: building weft.ko for $KVER, weftd and weftd-scale" >&2
-	make --no-print-directory module KVER="$KVER" >&2
-	cmake -S manager -B build/manager -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_VERSION="$(cat VERSION)" >/dev/null
-	cmake --build build/manager --target weftd weftd-scale -j2 >&2
+	bench_build weftd weftd-scale
 fi
 
 LOG=$OUT/guest.log

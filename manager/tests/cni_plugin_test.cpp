@@ -121,13 +121,14 @@ protected:
         return o;
     }
 
-    // ADDs c1/eth0 and returns the CHECK configuration holding its result.
-    json added_for_check() {
-        auto add = cni("ADD", conf());
-        EXPECT_EQ(add.status, 0) << add.out << add.err;
-        auto c = conf();
-        c["prevResult"] = add.parsed();
-        return c;
+    // ADDs c1/eth0 with a configuration of `version` and sets `check` to
+    // the CHECK configuration holding its result. A failed ADD is fatal:
+    // call it inside ASSERT_NO_FATAL_FAILURE.
+    void added_for_check(json& check, const std::string& version = "1.0.0") {
+        auto add = cni("ADD", conf(version));
+        ASSERT_EQ(add.status, 0) << add.out << add.err;
+        check = conf(version);
+        check["prevResult"] = add.parsed();
     }
 
     // Host veths weft-cni made in the node's namespace.
@@ -251,10 +252,8 @@ TEST_F(CniPlugin, AddAgainRecoversThePod) {
 
 TEST_F(CniPlugin, CheckPassesThenSeesAMissingAddress) {
     weftd();
-    auto add = cni("ADD", conf());
-    ASSERT_EQ(add.status, 0) << add.out << add.err;
-    auto c = conf();
-    c["prevResult"] = add.parsed();
+    json c;
+    ASSERT_NO_FATAL_FAILURE(added_for_check(c));
     auto ok = cni("CHECK", c);
     EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
     EXPECT_EQ(ok.out, ""); // CHECK prints nothing on success
@@ -268,10 +267,8 @@ TEST_F(CniPlugin, CheckPassesThenSeesAMissingAddress) {
 
 TEST_F(CniPlugin, CheckInOldShapeAndHostSide) {
     weftd().dual_stack(true);
-    auto add = cni("ADD", conf("0.4.0"));
-    ASSERT_EQ(add.status, 0) << add.out << add.err;
-    auto c = conf("0.4.0");
-    c["prevResult"] = add.parsed();
+    json c;
+    ASSERT_NO_FATAL_FAILURE(added_for_check(c, "0.4.0"));
     auto ok = cni("CHECK", c);
     EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
 
@@ -289,7 +286,8 @@ TEST_F(CniPlugin, CheckInOldShapeAndHostSide) {
 
 TEST_F(CniPlugin, CheckSeesWeftdForgetting) {
     weftd();
-    auto c = added_for_check();
+    json c;
+    ASSERT_NO_FATAL_FAILURE(added_for_check(c));
     // weftd released it behind the runtime's back, the veth still there.
     WeftdClient(socket_).call({{"op", "release"}, {"container_id", "c1"}, {"ifname", "eth0"}});
     auto bad = cni("CHECK", c);
@@ -307,7 +305,8 @@ TEST_F(CniPlugin, CheckSeesWeftdForgetting) {
 
 TEST_F(CniPlugin, CheckSeesTheKernelEndpointGone) {
     weftd();
-    auto c = added_for_check();
+    json c;
+    ASSERT_NO_FATAL_FAILURE(added_for_check(c));
     ASSERT_EQ(cni("CHECK", c).status, 0);
     weftd().drop_kernel_endpoint({"c1", "eth0"});
     auto bad = cni("CHECK", c);

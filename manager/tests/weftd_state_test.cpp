@@ -34,6 +34,10 @@ namespace {
     return ::testing::AssertionFailure() << "\"" << text << "\" lacks \"" << part << "\"";
 }
 
+IpAddr ip(std::string_view text) {
+    return parse_ip(text).value();
+}
+
 class StateDb : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -231,8 +235,8 @@ TEST_F(StateDb, Nodes) {
 
 TEST_F(StateDb, Endpoints) {
     Db db(path_);
-    EndpointRecord a{"c1", "eth0", "wft0123456789a", {"10.244.1.2", "fd00:10:244:1::2"}};
-    EndpointRecord b{"c2", "eth0", "wft0123456789b", {"10.244.1.3"}};
+    EndpointRecord a{"c1", "eth0", "wft0123456789a", {ip("10.244.1.2"), ip("fd00:10:244:1::2")}};
+    EndpointRecord b{"c2", "eth0", "wft0123456789b", {ip("10.244.1.3")}};
     db.put_endpoint(b);
     db.put_endpoint(a);
     EXPECT_EQ(db.list_endpoints(), (std::vector<EndpointRecord>{a, b}));
@@ -242,6 +246,36 @@ TEST_F(StateDb, Endpoints) {
     EXPECT_TRUE(db.remove_endpoint("c2", "eth0"));
     EXPECT_FALSE(db.remove_endpoint("c2", "eth0"));
     EXPECT_EQ(db.list_endpoints(), (std::vector<EndpointRecord>{a}));
+}
+
+// The addresses are stored as a JSON array of their text forms, as schema
+// version 2 (and its migration from version 1) has them.
+TEST_F(StateDb, EndpointAddressesAreStoredAsText) {
+    Db db(path_);
+    db.put_endpoint({"c1", "eth0", "wft0123456789a", {ip("10.244.1.2"), ip("fd00:10:244:1::2")}});
+    Statement st = db.prepare("SELECT addrs FROM endpoints");
+    ASSERT_TRUE(st.step());
+    EXPECT_EQ(st.column_text(0), R"(["10.244.1.2","fd00:10:244:1::2"])");
+}
+
+TEST_F(StateDb, MalformedEndpointAddressesAreAnError) {
+    Db db(path_);
+    for (const char* addrs :
+         {R"(["10.244.1.256"])", R"(["10.244.1.2", 7])", R"("10.244.1.2")", "[10.244"}) {
+        Statement st = db.prepare("INSERT OR REPLACE INTO endpoints VALUES ('c1', 'eth0', "
+                                  "'wft0123456789a', ?1)");
+        st.bind(1, addrs).run();
+        try {
+            db.list_endpoints();
+            ADD_FAILURE() << addrs << " read as addresses";
+        } catch (const DbError& e) {
+            EXPECT_EQ(e.errnum(), EBADMSG);
+            EXPECT_TRUE(contains(e.what(), "state database " + path_ +
+                                               ": endpoint c1/eth0 has addrs " + addrs +
+                                               " in the endpoints table, not an array of IP "
+                                               "addresses"));
+        }
+    }
 }
 
 // Version 1 kept the endpoints as one JSON array in meta "endpoints":
@@ -265,8 +299,8 @@ TEST_F(StateDb, MigratesVersionOneEndpoints) {
     EXPECT_EQ(db.user_version(), 2);
     EXPECT_EQ(db.list_endpoints(),
               (std::vector<EndpointRecord>{
-                  {"c1", "eth0", "wft0123456789a", {"10.244.1.2", "fd00:10:244:1::2"}},
-                  {"c2", "net1", "wft0123456789b", {"10.244.1.3"}}}));
+                  {"c1", "eth0", "wft0123456789a", {ip("10.244.1.2"), ip("fd00:10:244:1::2")}},
+                  {"c2", "net1", "wft0123456789b", {ip("10.244.1.3")}}}));
     EXPECT_EQ(db.get_meta("endpoints"), std::nullopt);
     EXPECT_EQ(db.get_meta("cursor4"), "10.244.1.9");
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <string_view>
 
 #include <net/if.h>
 #include <spdlog/spdlog.h>
@@ -28,6 +29,8 @@ using nlohmann::json;
 namespace weft {
 
 namespace {
+
+constexpr std::string_view not_programmed = "weft.ko not fully programmed: ";
 
 json addr_list(const std::vector<IpAddr>& addrs) {
     json out = json::array();
@@ -196,18 +199,42 @@ void Agent::setup_metrics() {
                             [this] { return double(ipam_ ? ipam_->list().size() : 0); });
 }
 
-Readiness Agent::readiness() const {
-    if (!self_) {
-        return {false, "not joined to the cluster yet"};
+Agent::Conditions Agent::conditions() const {
+    Conditions c;
+    // run() sets self_ and ipam_ in one step of the event loop: no handler
+    // sees the one without the other.
+    if (!self_ || !ipam_) {
+        c.joined = {false, "not joined to the cluster yet"};
     }
-    auto status = store_->status();
-    if (!status.ok) {
-        return {false, "datastore: " + status.reason};
+    // Until run() opens the datastore there is nothing to report of it (and
+    // the node has not joined).
+    if (store_) {
+        auto status = store_->status();
+        if (!status.ok) {
+            c.datastore = {false, status.reason};
+        }
     }
     if (last_ && !last_->ok()) {
-        return {false, "weft.ko not fully programmed: " + last_->errors.front().message};
+        c.kernel = {false, last_->errors.front().message};
+    }
+    return c;
+}
+
+Readiness Agent::Conditions::readiness() const {
+    if (!joined.ok) {
+        return {false, joined.reason};
+    }
+    if (!datastore.ok) {
+        return {false, "datastore: " + datastore.reason};
+    }
+    if (!kernel.ok) {
+        return {false, std::string(not_programmed) + kernel.reason};
     }
     return {true, ""};
+}
+
+Readiness Agent::readiness() const {
+    return conditions().readiness();
 }
 
 asio::awaitable<void> Agent::run() {
@@ -387,13 +414,7 @@ void Agent::reconcile_now() {
 // weftd reconciles them like the rest.
 void Agent::load_endpoints() {
     for (const auto& rec : db_->list_endpoints()) {
-        Endpoint ep{rec.host_ifname, {}};
-        for (const auto& a : rec.addrs) {
-            if (auto addr = parse_ip(a)) {
-                ep.addrs.push_back(*addr);
-            }
-        }
-        endpoints_[{rec.container_id, rec.ifname}] = ep;
+        endpoints_[{rec.container_id, rec.ifname}] = {rec.host_ifname, rec.addrs};
     }
 }
 
@@ -418,15 +439,17 @@ void Agent::forget_endpoint(const AttachmentKey& key) {
 }
 
 void Agent::require_joined() const {
-    if (!self_ || !ipam_) {
+    auto c = conditions();
+    if (!c.joined.ok) {
         throw ApiError(api_code::try_again,
-                       "weftd has not joined the cluster yet: " + readiness().reason);
+                       "weftd has not joined the cluster yet: " + c.readiness().reason);
     }
 }
 
 json Agent::handle(const std::string& op, const json& request) {
     if (op == "status") {
-        auto r = readiness();
+        auto c = conditions();
+        auto r = c.readiness();
         json out = {{"ready", r.ready}, {"reason", r.reason}, {"node", config_.node_name}};
         if (ipam_) {
             json blocks = json::array();
@@ -439,7 +462,7 @@ json Agent::handle(const std::string& op, const json& request) {
         // What weft-cni's STATUS reports: whether an ADD can succeed now,
         // and whether pods that exist may be degraded.
         std::string add_reason;
-        if (!self_ || !ipam_) {
+        if (!c.joined.ok) {
             add_reason = "weftd has not joined the cluster yet";
         } else if (if_nametoindex(config_.device.c_str()) == 0) {
             add_reason = "the weft device " + config_.device + " is missing";
@@ -447,11 +470,11 @@ json Agent::handle(const std::string& op, const json& request) {
         out["can_add"] = add_reason.empty();
         out["can_add_reason"] = add_reason;
         std::string degraded;
-        if (store_ && !store_->status().ok) {
-            degraded = "datastore unreachable, routes to other nodes may be stale: " +
-                       store_->status().reason;
-        } else if (last_ && !last_->ok()) {
-            degraded = "weft.ko not fully programmed: " + last_->errors.front().message;
+        if (!c.datastore.ok) {
+            degraded =
+                "datastore unreachable, routes to other nodes may be stale: " + c.datastore.reason;
+        } else if (!c.kernel.ok) {
+            degraded = std::string(not_programmed) + c.kernel.reason;
         }
         out["degraded"] = !degraded.empty();
         out["degraded_reason"] = degraded;
@@ -506,11 +529,7 @@ json Agent::handle(const std::string& op, const json& request) {
         add.replace = true;
         kernel_->endpoint_add(add);
         endpoints_[key] = {host, addrs};
-        std::vector<std::string> texts;
-        for (const auto& a : addrs) {
-            texts.push_back(to_string(a));
-        }
-        db_->put_endpoint({key.container_id, key.ifname, host, texts});
+        db_->put_endpoint({key.container_id, key.ifname, host, addrs});
         wake(); // a pass confirms the tables (and the metrics of their sizes)
         return json::object();
     }

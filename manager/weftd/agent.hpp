@@ -68,6 +68,23 @@ private:
     Desired desired() const;
     void load_endpoints();
     void forget_endpoint(const AttachmentKey& key);
+    // The node's health comes down to three conditions, each with why it
+    // fails. readiness() (/readyz), require_joined() (every API operation
+    // but status) and the API's status answer are views of this one check.
+    struct Condition {
+        bool ok = true;
+        std::string reason; // why not ok
+    };
+    struct Conditions {
+        Condition joined;    // joined the cluster and holding its pod blocks
+        Condition datastore; // the datastore answers
+        Condition kernel;    // the last pass left weft.ko fully programmed
+
+        // The first failing condition, as /readyz and status's "reason" say
+        // it.
+        Readiness readiness() const;
+    };
+    Conditions conditions() const;
     void require_joined() const;
     Readiness readiness() const;
 

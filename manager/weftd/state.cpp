@@ -396,12 +396,16 @@ bool Db::remove_node(const std::string& name) {
 }
 
 void Db::put_endpoint(const EndpointRecord& ep) {
+    auto addrs = nlohmann::json::array();
+    for (const auto& a : ep.addrs) {
+        addrs.push_back(to_string(a));
+    }
     Statement st(*this, "INSERT OR REPLACE INTO endpoints (container_id, ifname, host_ifname, "
                         "addrs) VALUES (?1, ?2, ?3, ?4)");
     st.bind(1, ep.container_id)
         .bind(2, ep.ifname)
         .bind(3, ep.host_ifname)
-        .bind(4, nlohmann::json(ep.addrs).dump())
+        .bind(4, addrs.dump())
         .run();
 }
 
@@ -410,14 +414,24 @@ std::vector<EndpointRecord> Db::list_endpoints() {
                         "ORDER BY container_id, ifname");
     std::vector<EndpointRecord> out;
     while (st.step()) {
-        auto addrs = nlohmann::json::parse(st.column_text(3), nullptr, false);
         EndpointRecord ep{st.column_text(0), st.column_text(1), st.column_text(2), {}};
-        if (addrs.is_array()) {
-            for (const auto& a : addrs) {
-                if (a.is_string()) {
-                    ep.addrs.push_back(a.get<std::string>());
-                }
+        auto text = st.column_text(3);
+        auto malformed = [&] {
+            return DbError(0, EBADMSG,
+                           "state database " + path_ + ": endpoint " + ep.container_id + "/" +
+                               ep.ifname + " has addrs " + text +
+                               " in the endpoints table, not an array of IP addresses");
+        };
+        auto addrs = nlohmann::json::parse(text, nullptr, false);
+        if (!addrs.is_array()) {
+            throw malformed();
+        }
+        for (const auto& a : addrs) {
+            auto addr = a.is_string() ? parse_ip(a.get<std::string>()) : std::nullopt;
+            if (!addr) {
+                throw malformed();
             }
+            ep.addrs.push_back(*addr);
         }
         out.push_back(std::move(ep));
     }

@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <weft/addr.hpp>
 #include <weft/error.hpp>
 
 struct sqlite3;
@@ -95,12 +96,12 @@ struct NodeRecord {
 };
 
 // A pod interface weftd registered in weft.ko: its attachment, the host
-// side of its veth and its addresses (text forms).
+// side of its veth and its addresses.
 struct EndpointRecord {
     std::string container_id;
     std::string ifname;
     std::string host_ifname;
-    std::vector<std::string> addrs;
+    std::vector<IpAddr> addrs;
 
     bool operator==(const EndpointRecord&) const = default;
 };
@@ -158,7 +159,10 @@ public:
     bool remove_node(const std::string& name);
 
     // The endpoints table: the pod interfaces weftd registered in weft.ko.
-    // put_endpoint() inserts or replaces by (container_id, ifname).
+    // put_endpoint() inserts or replaces by (container_id, ifname); the
+    // addresses are stored as a JSON array of their text forms.
+    // list_endpoints() throws a DbError (EBADMSG) for a row whose addrs is
+    // not such an array.
     void put_endpoint(const EndpointRecord& ep);
     std::vector<EndpointRecord> list_endpoints();
     bool remove_endpoint(const std::string& container_id, const std::string& ifname);
