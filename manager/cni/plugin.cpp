@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <vector>
@@ -121,6 +122,8 @@ json cmd_add(const Env& env, const NetConf& conf, std::ostream& err) {
     added.sandbox = env.netns;
     added.mtu = mtu;
     added.addrs = addrs;
+    const bool v4 = std::any_of(addrs.begin(), addrs.end(), is_ipv4);
+    const bool v6 = !std::all_of(addrs.begin(), addrs.end(), is_ipv4);
     bool created = false;
     try {
         rtnl.add_veth(host, env.ifname, netns.get(), mtu);
@@ -136,9 +139,6 @@ json cmd_add(const Env& env, const NetConf& conf, std::ostream& err) {
             for (const auto& a : addrs) {
                 pod.add_address(link->ifindex, host_prefix(a));
             }
-            bool v4 = std::any_of(addrs.begin(), addrs.end(), is_ipv4);
-            bool v6 = std::any_of(addrs.begin(), addrs.end(),
-                                  [](const IpAddr& a) { return !is_ipv4(a); });
             if (v4) {
                 pod.add_route({Ipv4{}, 0}, link->ifindex, parse_ip(gateway4), true);
             }
@@ -150,13 +150,21 @@ json cmd_add(const Env& env, const NetConf& conf, std::ostream& err) {
         const std::string conf4 = "/proc/sys/net/ipv4/conf/" + host + "/";
         write_sysctl(conf4 + "proxy_arp", "1");
         write_sysctl("/proc/sys/net/ipv4/neigh/" + host + "/proxy_delay", "0");
+        if (!v6 && std::filesystem::exists("/proc/sys/net/ipv6/conf/" + host)) {
+            // The host side of an IPv4-only pod needs no IPv6. Left on, it
+            // gets a link-local address, an fe80::/64 and an ff00::/8 route
+            // and sends DAD and MLD packets when it comes up; the kernel
+            // keeps one such route per device under the same prefix, so
+            // every lookup among them costs O(pods) on a busy node.
+            write_sysctl("/proc/sys/net/ipv6/conf/" + host + "/disable_ipv6", "1");
+        }
         auto link = rtnl.link(host);
         if (!link) {
             throw CniError(code::setup_failed, host + " vanished after creation");
         }
         rtnl.set_up(*link);
         added.host_mac = link->mac;
-        if (std::any_of(addrs.begin(), addrs.end(), [](const IpAddr& a) { return !is_ipv4(a); })) {
+        if (v6) {
             // The pod's IPv6 gateway lives on the host side itself.
             rtnl.add_address(link->ifindex, {*parse_ip(gateway6), 64});
         }

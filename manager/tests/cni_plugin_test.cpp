@@ -170,6 +170,11 @@ TEST_F(CniPlugin, AddPlumbsThePod) {
     EXPECT_EQ(read_file("/proc/sys/net/ipv4/neigh/" + host + "/proxy_delay"), "0");
     EXPECT_NE(sh("ip route show 10.244.1.2").find("dev " + host + " proto static scope link"),
               std::string::npos);
+    // An IPv4-only pod's host side has no IPv6: no link-local address, no
+    // per-device IPv6 routes.
+    EXPECT_EQ(read_file("/proc/sys/net/ipv6/conf/" + host + "/disable_ipv6"), "1");
+    EXPECT_EQ(sh("ip -6 addr show dev " + host), "");
+    EXPECT_EQ(sh("ip -6 route show table all dev " + host), "");
 
     // And weftd knows the endpoint.
     auto attached = weftd().attachments();
@@ -190,6 +195,7 @@ TEST_F(CniPlugin, AddDualStackGivesV6AddressRouteAndGateway) {
     auto routes = sh("ip -n " + netns_ + " -6 route show default");
     EXPECT_NE(routes.find("via fe80::1 dev eth0"), std::string::npos) << routes;
     const std::string host = host_ifname("c1", "eth0");
+    EXPECT_EQ(read_file("/proc/sys/net/ipv6/conf/" + host + "/disable_ipv6"), "0");
     EXPECT_NE(sh("ip -6 addr show dev " + host).find("fe80::1/64"), std::string::npos);
     EXPECT_NE(sh("ip -6 route show fd00:10:244:1::2").find("dev " + host), std::string::npos);
 }
