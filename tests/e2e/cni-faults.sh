@@ -22,6 +22,9 @@
 #   env CNI_FAULTS_COOLDOWN  weftd --ipam-cooldown (default 0: a released
 #                  address may be reused at once, which makes a duplicate
 #                  show; 254 addresses would not last 30 s of this anyway)
+#   env CNI_FAULTS_LOGS  a directory to copy weftd's log, the loops' logs
+#                  and the killer's log to at the end (e.g. a tests/vm/run
+#                  --share directory; default: none)
 #   env WEFTD, CNI  default: next to $WEFT, else build/manager/
 #
 # Topology: one node netns "cfn" (lo, dummy u0 192.168.77.1/24 as underlay,
@@ -37,13 +40,24 @@
 # DEL it (or, after a successful ADD, DEL it at once) and retry the DEL until
 # it succeeds - a runtime must eventually DEL what it tried to ADD. Every
 # fourth loop (loops 0, 4, 8...) leaves its last pod alive: it ends only
-# after a successful ADD. Every CNI call runs under timeout 60 (124 = hang).
+# after a successful ADD. Every CNI call runs under timeout 120 (124 = hang;
+# kubelet's default runtime request timeout is 2 min), and its duration is
+# kept for the figures.
+# After a failed call a loop backs off as kubelet's pod workers do:
+# 0.2 s, doubling to 3.2 s, with jitter; a success resets it. (Without the
+# back-off, 100 loops re-exec'ing weft-cni while weftd is down starve the
+# restarting weftd of CPU under TCG: its start took 32 s instead of 2.)
 #
-# A killer: kill -9 weftd MIN-MAX s (random) after it became ready (one
-# kill in four MIN-MAX s after its start instead, ready or not), start it
-# again at once, until the loops are done; a weftd that died by itself is
-# reported. (A start takes seconds under TCG: counted from the start alone,
-# kills every 0.5-3 s would keep weftd from ever serving.)
+# A killer: kill -9 weftd at a random moment, start it again at once, until
+# the loops are done; a weftd that died by itself is reported. Three kills
+# in four come MIN-MAX s (random) after weftd became ready, or after 10 s of
+# waiting for it; the fourth MIN-MAX s after its start, ready or not. (A
+# start takes seconds under TCG: counted from the start alone, kills every
+# 0.5-3 s would keep weftd from ever serving.) Kills of a serving weftd and
+# of a starting one are counted apart. weftd and the killer run at nice -10,
+# as a node agent runs with a CPU share of its own: the loops saturate the
+# 2-vCPU TCG guest, and at equal priority a restarting weftd took 30-50 s to
+# become ready and the killer's own sleeps stretched to a minute.
 #
 # Checks (one TAP line each):
 #   - weftd ready at the start; the loops finished, no CNI call hung,
@@ -72,25 +86,40 @@
 # line", and "CALLS N" at the end.
 worker()
 {
-	local l=$1 ops=$2 keep=$3 n=0 k=0 id ns rc code addr out alive log tries msg pfd
-	local conf=$CF_CONF cni=$CF_DIR/weft-cni
+	local l=$1 ops=$2 keep=$3 n=0 k=0 id ns rc code addr out alive log tries msg pfd t0 ms
+	local conf=$CF_CONF cni=$CF_DIR/weft-cni backoff=0
 
 	RANDOM=$4
 	log=$CF_DIR/w.$l.log
 	: >"$log"
-	# pause: sleep 0.1-0.5 s without a process (a read that times out on a
-	# pipe nobody writes); under TCG every exec costs
+	# pause: sleep without a process (a read that times out on a pipe
+	# nobody writes); under TCG every exec costs. After a failed call:
+	# the back-off (ms) doubles from 200 to 3200, the pause is 50-100% of
+	# it; after a success it is reset.
 	exec {pfd}<> <(:)
-	pause() { read -r -t 0.$((RANDOM % 5 + 1)) -u $pfd; }
+	pause()
+	{
+		local ms
+		if [ $rc = 0 ]; then
+			backoff=0
+			ms=$((100 + RANDOM % 400))
+		else
+			backoff=$((backoff == 0 ? 200 : (backoff >= 1600 ? 3200 : backoff * 2)))
+			ms=$((backoff / 2 + RANDOM % (backoff / 2 + 1)))
+		fi
+		read -r -t "$((ms / 1000)).$(printf %03d $((ms % 1000)))" -u $pfd
+	}
 	# cni CMD ID NS: one call as a runtime makes it; sets rc, code, addr.
 	# Two execs (timeout, weft-cni), no fork of ours.
 	cni()
 	{
+		t0=${EPOCHREALTIME/./}
 		CNI_COMMAND=$1 CNI_CONTAINERID=$2 CNI_NETNS=/run/netns/$3 \
 			CNI_IFNAME=eth0 CNI_PATH=$CF_DIR \
 			CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=cf;K8S_POD_NAME=$2" \
-			timeout 60 "$cni" <<<"$conf" >"$CF_DIR/out.$l" 2>"$CF_DIR/err.$l"
+			timeout 120 "$cni" <<<"$conf" >"$CF_DIR/out.$l" 2>"$CF_DIR/err.$l"
 		rc=$?
+		ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 		out=
 		read -r -d '' out <"$CF_DIR/out.$l"
 		n=$((n + 1))
@@ -112,12 +141,12 @@ worker()
 		id=cf-$l-$k ns=cf$l.$k
 		ip netns add "$ns" || { echo "NETNS $ns failed" >>"$log"; break; }
 		cni ADD "$id" "$ns"
-		echo "ADD $id $ns $rc $code $addr" >>"$log"
+		echo "ADD $id $ns $rc $code $addr $ms" >>"$log"
 		alive=$((rc == 0))
 		if [ $rc != 0 ] && [ $((RANDOM % 2)) = 0 ]; then
 			pause
 			cni ADD "$id" "$ns"
-			echo "RADD $id $ns $rc $code $addr" >>"$log"
+			echo "RADD $id $ns $rc $code $addr $ms" >>"$log"
 			alive=$((rc == 0))
 		fi
 		if [ $alive = 1 ] && [ $keep = 1 ] && [ $n -ge $ops ]; then
@@ -126,7 +155,7 @@ worker()
 		tries=0
 		while :; do
 			cni DEL "$id" "$ns"
-			echo "DEL $id $rc $code" >>"$log"
+			echo "DEL $id $rc $code $ms" >>"$log"
 			[ $rc = 0 ] && break
 			tries=$((tries + 1))
 			if [ $tries -ge 300 ]; then
@@ -165,7 +194,7 @@ while [ $# -gt 0 ]; do
 	--ops) OPS=$2; shift 2 ;;
 	--kill) KILL=$2; shift 2 ;;
 	--seed) SEED=$2; shift 2 ;;
-	*) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 KILL_MIN=${KILL%-*} KILL_MAX=${KILL#*-}
@@ -207,7 +236,7 @@ t_start=${EPOCHREALTIME/./}
 weftd_start()
 {
 	echo "=== weftd start $(date +%T.%N) ===" >>"$WLOG"
-	nsenter --net=/run/netns/$NODE "$CF_DIR/weftd" --node-name n1 \
+	nsenter --net=/run/netns/$NODE nice -n -10 "$CF_DIR/weftd" --node-name n1 \
 		--datastore embedded --state-dir "$CF_DIR/state" --socket "$SOCK" \
 		--underlay-dev u0 --node-addr $NODE_ADDR --encap none --nat 0 \
 		--block-len 24 --ipam-cooldown "$COOLDOWN" >>"$WLOG" 2>&1 &
@@ -217,12 +246,14 @@ weftd_start()
 
 weftd_pid() { cat "$CF_DIR/weftd.pid" 2>/dev/null; }
 
+# api REQUEST [IDLE]: one request to weftd's local API; IDLE seconds
+# without an answer end it (default 30)
 api()
 {
-	printf '%s\n' "$1" | socat -t 10 -T 30 - "UNIX-CONNECT:$SOCK" 2>/dev/null
+	printf '%s\n' "$1" | socat -t 10 -T "${2:-30}" - "UNIX-CONNECT:$SOCK" 2>/dev/null
 }
 
-weftd_ready() { [ "$(api '{"op":"status"}' | jq -r .ready 2>/dev/null)" = true ]; }
+weftd_ready() { [ "$(api '{"op":"status"}' "${1:-30}" | jq -r .ready 2>/dev/null)" = true ]; }
 
 cleanup()
 {
@@ -267,18 +298,27 @@ fi
 # did not kill is a crash.
 killer()
 {
-	local p w kills=0 crashes=0 span
+	local p w kills=0 crashes=0 starting=0 span t_start t_ready ready
 
+	# the killer's own timing must not starve behind the loops either
+	renice -n -10 -p $BASHPID >/dev/null
 	RANDOM=$((SEED + 7919))
 	span=$(awk -v a="$KILL_MIN" -v b="$KILL_MAX" 'BEGIN { print int((b - a) * 1000) }')
+	t_start=${EPOCHREALTIME/./}
 	while [ ! -e "$CF_DIR/stop" ]; do
-		# Three kills in four come while weftd serves (the pause counts
-		# from its readiness: under TCG a start takes seconds); the
-		# fourth at a random moment of its start.
+		# Three kills in four come while weftd serves: the pause counts
+		# from its readiness, or from 10 s of waiting for it (under TCG a
+		# start takes seconds); the fourth from its start. (A status call
+		# that takes 2 s counts as not ready: weftd is still starting.)
 		if [ $((RANDOM % 4)) != 0 ]; then
-			for ((w = 0; w < 1200; w++)); do
+			t_ready=$((SECONDS + 10))
+			while [ $SECONDS -lt $t_ready ]; do
 				[ -e "$CF_DIR/stop" ] && break 2
-				weftd_ready && break
+				if weftd_ready 2; then
+					# time from weftd's start to its first ready answer
+					echo "ready $(((${EPOCHREALTIME/./} - t_start) / 1000))" >>"$CF_DIR/killer.log"
+					break
+				fi
 				sleep 0.1
 			done
 		fi
@@ -290,8 +330,11 @@ killer()
 			crashes=$((crashes + 1))
 			echo "=== weftd $p died by itself ===" >>"$WLOG"
 		else
+			ready=serving
+			weftd_ready 2 || { ready=starting; starting=$((starting + 1)); }
 			kill -9 "$p"
 			kills=$((kills + 1))
+			echo "kill $ready $(((${EPOCHREALTIME/./} - t_start) / 1000))" >>"$CF_DIR/killer.log"
 		fi
 		wait "$p" 2>/dev/null
 		for ((w = 0; w < 100; w++)); do
@@ -299,12 +342,13 @@ killer()
 			sleep 0.05
 		done
 		weftd_start
-		echo "$kills $crashes" >"$CF_DIR/kills"
+		t_start=${EPOCHREALTIME/./}
+		echo "$kills $crashes $starting" >"$CF_DIR/kills"
 	done
-	echo "$kills $crashes" >"$CF_DIR/kills"
+	echo "$kills $crashes $starting" >"$CF_DIR/kills"
 }
 
-echo "0 0" >"$CF_DIR/kills"
+echo "0 0 0" >"$CF_DIR/kills"
 killer &
 KILLER_PID=$!
 
@@ -313,7 +357,7 @@ for ((l = 0; l < LOOPS; l++)); do
 		$l "$OPS" $((l % 4 == 0)) $((SEED + l)) &
 	WORKER_PIDS+=($!)
 done
-# A loop ends on its own (every call is under timeout 60); the deadline only
+# A loop ends on its own (every call is under timeout 120); the deadline only
 # guards against the script itself.
 deadline=$((SECONDS + ${CNI_FAULTS_DEADLINE:-$((600 + OPS * 60))}))
 t0_loops=$SECONDS next_progress=$((SECONDS + 30))
@@ -326,7 +370,7 @@ while [ $SECONDS -lt $deadline ]; do
 	sleep 2
 	if [ $SECONDS -ge $next_progress ]; then
 		next_progress=$((SECONDS + 30))
-		read -r k c <"$CF_DIR/kills"
+		read -r k c _ <"$CF_DIR/kills"
 		info "progress: $((SECONDS - t0_loops)) s, $(cat "$CF_DIR"/w.*.log |
 			grep -cE '^(ADD|RADD|DEL) ') CNI calls, weftd kills $k (crashes $c)," \
 			"$running loops running"
@@ -344,7 +388,7 @@ t_loops=${EPOCHREALTIME/./}
 touch "$CF_DIR/stop"
 wait $KILLER_PID
 KILLER_PID=
-read -r KILLS CRASHES <"$CF_DIR/kills"
+read -r KILLS CRASHES KILLS_STARTING <"$CF_DIR/kills"
 GIVEUPS=$(grep -c '^GIVEUP' "$CF_DIR"/w.*.log | awk -F: '{ s += $2 } END { print s + 0 }')
 log_test $((running != 0 || GIVEUPS != 0)) \
 	"the $LOOPS loops finished ($running still running, $GIVEUPS gave up)"
@@ -356,7 +400,7 @@ fi
 
 cat "$CF_DIR"/w.*.log >"$CF_DIR/all.log"
 hangs=$(awk '($1=="ADD"||$1=="RADD") && $5=="hang" || $1=="DEL" && $4=="hang"' "$CF_DIR/all.log" | wc -l)
-log_test $((hangs != 0)) "no CNI call hung (timeout 60 s): $hangs"
+log_test $((hangs != 0)) "no CNI call hung (timeout 120 s): $hangs"
 
 p=$(weftd_pid)
 kill -0 "$p" 2>/dev/null || CRASHES=$((CRASHES + 1))
@@ -491,7 +535,7 @@ pflush
 # ------------------------------------------------------------------ figures
 
 t_end=${EPOCHREALTIME/./}
-awk -v loops="$LOOPS" -v ops="$OPS" -v kills="$KILLS" -v live="$NLIVE" \
+awk -v loops="$LOOPS" -v ops="$OPS" -v kills="$KILLS" -v starting="$KILLS_STARTING" -v live="$NLIVE" \
 	-v leaked="$LEAKED" -v dups="$DUPS" -v missing="$MISSING" \
 	-v tl=$(((t_loops - t_start) / 1000000)) -v tt=$(((t_end - t_start) / 1000000)) '
 	$1 == "ADD" || $1 == "RADD" || $1 == "DEL" { calls++ }
@@ -507,9 +551,25 @@ awk -v loops="$LOOPS" -v ops="$OPS" -v kills="$KILLS" -v live="$NLIVE" \
 		printf "figures: DEL ok %d, failed %d by code:", delok, dels - delok
 		for (c in df) printf " %s=%d", c, df[c]
 		printf "\n"
-		printf "figures: weftd kills %d; live pods %d; leaked %d; missing %d; duplicates %d\n",
-			kills, live, leaked, missing, dups
+		printf "figures: weftd kills %d (%d while it started); live pods %d; leaked %d; missing %d; duplicates %d\n",
+			kills, starting, live, leaked, missing, dups
 	}' "$CF_DIR/all.log" | tee "$CF_DIR/figures" | sed 's/^/# /'
+# how long the calls took (ms: the last field of ADD, RADD and DEL lines)
+awk '$1 == "ADD" || $1 == "RADD" || $1 == "DEL" { print $NF }' "$CF_DIR/all.log" | sort -n |
+	awk '{ v[NR] = $1 } $1 > 30000 { slow++ } END { if (NR)
+		printf "figures: call time median %.1f s, p99 %.1f s, max %.1f s; %d calls over 30 s\n",
+			v[int((NR + 1) / 2)] / 1000, v[int((NR * 99 + 99) / 100)] / 1000, v[NR] / 1000, slow }' |
+	tee -a "$CF_DIR/figures" | sed 's/^/# /'
+# weftd's starts under the loops: ms from exec to its first ready answer
+# (as seen by the killer's polls), and each kill's ms after its start
+if [ -s "$CF_DIR/killer.log" ]; then
+	# spread MS...: "N, median X s, max Y s" of milliseconds on stdin
+	spread() { sort -n | awk '{ v[NR] = $1 } END {
+		printf "%d", NR; if (NR) printf ", median %.1f s, max %.1f s", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000 }'; }
+	echo "figures: weftd start to ready: $(awk '$1 == "ready" { print $2 }' "$CF_DIR/killer.log" | spread);" \
+		"kills after its start: $(awk '$1 == "kill" { print $3 }' "$CF_DIR/killer.log" | spread)" |
+		tee -a "$CF_DIR/figures" | sed 's/^/# /'
+fi
 # the first few failure messages of each kind, for the record
 awk '$1 == "FAILMSG" { k = $3 " " $4 " " $5 " " $6 " " $7; if (!(k in seen)) { seen[k] = 1; print } }' \
 	"$CF_DIR/all.log" | cut -c1-240 | head -n 12 | sed 's/^/# failure seen: /'
@@ -536,5 +596,11 @@ check_cleanup()
 	[ "$left" = 0 ] || { echo "processes left:"; pgrep -af "$CF_DIR/"; return 1; }
 }
 step "cleanup: weftd stops on SIGTERM, no netns or process left" check_cleanup
+if [ -n "${CNI_FAULTS_LOGS:-}" ]; then
+	mkdir -p "$CNI_FAULTS_LOGS" &&
+		cp "$WLOG" "$CF_DIR/all.log" "$CF_DIR/figures" "$CNI_FAULTS_LOGS/" &&
+		{ [ ! -e "$CF_DIR/killer.log" ] || cp "$CF_DIR/killer.log" "$CNI_FAULTS_LOGS/"; } &&
+		info "logs copied to $CNI_FAULTS_LOGS"
+fi
 trap - EXIT
 finish
