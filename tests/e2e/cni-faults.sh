@@ -236,7 +236,8 @@ t_start=${EPOCHREALTIME/./}
 weftd_start()
 {
 	echo "=== weftd start $(date +%T.%N) ===" >>"$WLOG"
-	nsenter --net=/run/netns/$NODE nice -n -10 "$CF_DIR/weftd" --node-name n1 \
+	# at nice -10 whoever starts it (the killer runs at -10 itself)
+	nsenter --net=/run/netns/$NODE nice -n $((-10 - $(nice))) "$CF_DIR/weftd" --node-name n1 \
 		--datastore embedded --state-dir "$CF_DIR/state" --socket "$SOCK" \
 		--underlay-dev u0 --node-addr $NODE_ADDR --encap none --nat 0 \
 		--block-len 24 --ipam-cooldown "$COOLDOWN" >>"$WLOG" 2>&1 &
