@@ -299,7 +299,7 @@ fi
 # did not kill is a crash.
 killer()
 {
-	local p w kills=0 crashes=0 starting=0 span t_start t_ready ready
+	local p w kills=0 crashes=0 span t_start t_ready ready
 
 	# the killer's own timing must not starve behind the loops either
 	renice -n -10 -p $BASHPID >/dev/null
@@ -332,7 +332,7 @@ killer()
 			echo "=== weftd $p died by itself ===" >>"$WLOG"
 		else
 			ready=serving
-			weftd_ready 2 || { ready=starting; starting=$((starting + 1)); }
+			weftd_ready 2 || ready=starting
 			kill -9 "$p"
 			kills=$((kills + 1))
 			echo "kill $ready $(((${EPOCHREALTIME/./} - t_start) / 1000))" >>"$CF_DIR/killer.log"
@@ -344,12 +344,12 @@ killer()
 		done
 		weftd_start
 		t_start=${EPOCHREALTIME/./}
-		echo "$kills $crashes $starting" >"$CF_DIR/kills"
+		echo "$kills $crashes" >"$CF_DIR/kills"
 	done
-	echo "$kills $crashes $starting" >"$CF_DIR/kills"
+	echo "$kills $crashes" >"$CF_DIR/kills"
 }
 
-echo "0 0 0" >"$CF_DIR/kills"
+echo "0 0" >"$CF_DIR/kills"
 killer &
 KILLER_PID=$!
 
@@ -371,7 +371,7 @@ while [ $SECONDS -lt $deadline ]; do
 	sleep 2
 	if [ $SECONDS -ge $next_progress ]; then
 		next_progress=$((SECONDS + 30))
-		read -r k c _ <"$CF_DIR/kills"
+		read -r k c <"$CF_DIR/kills"
 		info "progress: $((SECONDS - t0_loops)) s, $(cat "$CF_DIR"/w.*.log |
 			grep -cE '^(ADD|RADD|DEL) ') CNI calls, weftd kills $k (crashes $c)," \
 			"$running loops running"
@@ -389,7 +389,8 @@ t_loops=${EPOCHREALTIME/./}
 touch "$CF_DIR/stop"
 wait $KILLER_PID
 KILLER_PID=
-read -r KILLS CRASHES KILLS_STARTING <"$CF_DIR/kills"
+read -r KILLS CRASHES <"$CF_DIR/kills"
+KILLS_STARTING=$(grep -c '^kill starting' "$CF_DIR/killer.log" 2>/dev/null)
 GIVEUPS=$(grep -c '^GIVEUP' "$CF_DIR"/w.*.log | awk -F: '{ s += $2 } END { print s + 0 }')
 log_test $((running != 0 || GIVEUPS != 0)) \
 	"the $LOOPS loops finished ($running still running, $GIVEUPS gave up)"
@@ -555,22 +556,26 @@ awk -v loops="$LOOPS" -v ops="$OPS" -v kills="$KILLS" -v starting="$KILLS_STARTI
 		printf "figures: weftd kills %d (%d while it started); live pods %d; leaked %d; missing %d; duplicates %d\n",
 			kills, starting, live, leaked, missing, dups
 	}' "$CF_DIR/all.log" | tee "$CF_DIR/figures" | sed 's/^/# /'
-# how long the calls took (ms: the last field of ADD, RADD and DEL lines)
-awk '$1 == "ADD" || $1 == "RADD" || $1 == "DEL" { print $NF }' "$CF_DIR/all.log" | sort -n |
-	awk '{ v[NR] = $1 } $1 > 30000 { slow++ } END { if (NR)
-		printf "figures: call time median %.1f s, p99 %.1f s, max %.1f s; %d calls over 30 s\n",
-			v[int((NR + 1) / 2)] / 1000, v[int((NR * 99 + 99) / 100)] / 1000, v[NR] / 1000, slow }' |
-	tee -a "$CF_DIR/figures" | sed 's/^/# /'
+# spread: "N, median X s, p99 Y s, max Z s; K over 30 s" of the
+# milliseconds on stdin
+spread()
+{
+	sort -n | awk '{ v[NR] = $1 } $1 > 30000 { slow++ } END {
+		printf "%d", NR
+		if (NR)
+			printf ", median %.1f s, p99 %.1f s, max %.1f s; %d over 30 s", v[int((NR + 1) / 2)] / 1000,
+				v[int((NR * 99 + 99) / 100)] / 1000, v[NR] / 1000, slow }'
+}
+# how long the calls took (ms: the last field of ADD, RADD and DEL lines);
 # weftd's starts under the loops: ms from exec to its first ready answer
 # (as seen by the killer's polls), and each kill's ms after its start
-if [ -s "$CF_DIR/killer.log" ]; then
-	# spread MS...: "N, median X s, max Y s" of milliseconds on stdin
-	spread() { sort -n | awk '{ v[NR] = $1 } END {
-		printf "%d", NR; if (NR) printf ", median %.1f s, max %.1f s", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000 }'; }
-	echo "figures: weftd start to ready: $(awk '$1 == "ready" { print $2 }' "$CF_DIR/killer.log" | spread);" \
-		"kills after its start: $(awk '$1 == "kill" { print $3 }' "$CF_DIR/killer.log" | spread)" |
-		tee -a "$CF_DIR/figures" | sed 's/^/# /'
-fi
+{
+	echo "figures: call times: $(awk '$1 == "ADD" || $1 == "RADD" || $1 == "DEL" { print $NF }' \
+		"$CF_DIR/all.log" | spread)"
+	touch "$CF_DIR/killer.log"
+	echo "figures: weftd start to ready: $(awk '$1 == "ready" { print $2 }' "$CF_DIR/killer.log" | spread)"
+	echo "figures: kills after weftd's start: $(awk '$1 == "kill" { print $3 }' "$CF_DIR/killer.log" | spread)"
+} | tee -a "$CF_DIR/figures" | sed 's/^/# /'
 # the first few failure messages of each kind, for the record
 awk '$1 == "FAILMSG" { k = $3 " " $4 " " $5 " " $6 " " $7; if (!(k in seen)) { seen[k] = 1; print } }' \
 	"$CF_DIR/all.log" | cut -c1-240 | head -n 12 | sed 's/^/# failure seen: /'
