@@ -223,7 +223,7 @@ if brk:
     print()
     print("Breakdown (not in the ratio), p50:")
     names = {"static_noop_exec": "fork + exec + exit of a static no-op (the floor)",
-             "weft_cni_version": "weft-cni VERSION (start, dynamic linking, exit)",
+             "weft_cni_version": "weft-cni VERSION (start, exit)",
              "alt_weft_cni_version": "--alt-cni weft-cni VERSION", "bridge_version": "bridge VERSION", "host_local_version": "host-local VERSION",
              "weftd_rpc_status": "weftd API status (client connect + round trip)",
              "weftd_rpc_allocate": "weftd API allocate", "weftd_rpc_release": "weftd API release"}

@@ -2,8 +2,7 @@
 # unit tests), the executable a thin shell on it.
 pkg_check_modules(CNI_NLROUTE REQUIRED IMPORTED_TARGET libnl-route-3.0)
 # Flushing a released address's connections (conntrack over ctnetlink).
-pkg_check_modules(NFCT REQUIRED IMPORTED_TARGET libnetfilter_conntrack)
-find_package(Threads REQUIRED)
+pkg_check_modules(CNI_NLNF REQUIRED IMPORTED_TARGET libnl-nf-3.0)
 
 add_library(weftcni STATIC
   cni/cni.cpp
@@ -15,20 +14,24 @@ add_library(weftcni STATIC
 target_include_directories(weftcni PUBLIC ${PROJECT_SOURCE_DIR}/cni)
 # libnl is linked by weftcni's users: shared for the tests, static for the
 # plugin (below).
-target_link_libraries(weftcni PUBLIC libweft nlohmann_json::nlohmann_json PkgConfig::NFCT
-                      Threads::Threads)
+target_link_libraries(weftcni PUBLIC weftaddr nlohmann_json::nlohmann_json)
 target_include_directories(weftcni PUBLIC ${CNI_NLROUTE_INCLUDE_DIRS})
 
 # weft-cni is started for every pod operation, so its start-up is part of
-# every ADD and DEL. libstdc++, libgcc and libnl are linked in statically:
-# that spares the dynamic linker most of its symbol lookups, and starting the
-# plugin costs 2.2 M instructions instead of 5.3 M (bench/cni-bench.sh).
-# Debian ships no static libmnl or libnetfilter_conntrack: those stay shared.
+# every ADD and DEL. It is linked statically and not position-independent
+# (Debian ships static archives of libnl, libnl-route and libnl-nf): no
+# dynamic linker, no symbol lookups, no relocations at start. Starting the
+# plugin cost 5.3 M instructions dynamically linked, 2.2 M with only libc,
+# libmnl and libnetfilter_conntrack left shared (bench/cni-bench.sh).
 find_library(NL3_STATIC libnl-3.a REQUIRED)
 find_library(NL_ROUTE3_STATIC libnl-route-3.a REQUIRED)
+find_library(NL_NF3_STATIC libnl-nf-3.a REQUIRED)
 add_executable(weft-cni cni/main.cpp)
-target_link_libraries(weft-cni PRIVATE weftcni ${NL_ROUTE3_STATIC} ${NL3_STATIC})
-target_link_options(weft-cni PRIVATE -static-libstdc++ -static-libgcc)
+target_link_libraries(weft-cni PRIVATE weftcni ${NL_NF3_STATIC} ${NL_ROUTE3_STATIC} ${NL3_STATIC})
+if(NOT WEFT_SANITIZE)
+  set_target_properties(weft-cni PROPERTIES POSITION_INDEPENDENT_CODE OFF)
+  target_link_options(weft-cni PRIVATE -static -no-pie)
+endif()
 # Where runtimes look for CNI plugins.
 install(TARGETS weft-cni RUNTIME DESTINATION /opt/cni/bin)
 install(FILES ${PROJECT_SOURCE_DIR}/../Documentation/man/weft-cni.8
@@ -41,7 +44,7 @@ if(WEFT_BUILD_TESTS)
   )
   # FakeWeftd answers over weftd's real API server (Asio), see cni_fake_weftd.hpp.
   target_compile_options(weft_cni_tests PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-mismatched-new-delete>)
-  target_link_libraries(weft_cni_tests PRIVATE weftcni PkgConfig::CNI_NLROUTE weftdapi GTest::gtest
+  target_link_libraries(weft_cni_tests PRIVATE weftcni PkgConfig::CNI_NLNF PkgConfig::CNI_NLROUTE weftdapi GTest::gtest
                         GTest::gtest_main)
   target_compile_definitions(weft_cni_tests PRIVATE WEFT_CNI_BINARY="$<TARGET_FILE:weft-cni>")
   add_dependencies(weft_cni_tests weft-cni)

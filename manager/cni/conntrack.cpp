@@ -1,14 +1,13 @@
 #include "conntrack.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <memory>
 #include <string>
 
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include <netlink/netfilter/ct.h>
+#include <netlink/netfilter/nfnl.h>
+
+#include <weft/libnl.hpp>
 
 #include "cni.hpp"
 
@@ -16,80 +15,67 @@ namespace weft::cni {
 
 namespace {
 
-struct HandleCloser {
-    void operator()(nfct_handle* h) const { nfct_close(h); }
-};
-struct EntryFree {
-    void operator()(nf_conntrack* ct) const { nfct_destroy(ct); }
-};
-using Handle = std::unique_ptr<nfct_handle, HandleCloser>;
-using Entry = std::unique_ptr<nf_conntrack, EntryFree>;
+[[noreturn]] void fail(const std::string& what, int err) {
+    throw CniError(code::setup_failed, what, nl_geterror(err));
+}
 
-struct Dump {
-    int family = AF_INET;
-    std::vector<IpAddr> addrs; // of `family` only
-    std::vector<Entry> matches;
-};
-
-bool names(const Dump& dump, const nf_conntrack* ct, nf_conntrack_attr attr) {
-    const void* raw = nfct_get_attr(ct, attr);
-    if (!raw) {
+// Whether `addr` (a conntrack tuple's address; null when the entry has none)
+// is one of `addrs`.
+bool listed(nl_addr* addr, const std::vector<IpAddr>& addrs) {
+    if (!addr) {
         return false;
     }
-    return std::any_of(dump.addrs.begin(), dump.addrs.end(), [&](const IpAddr& a) {
+    const auto* raw = nl_addr_get_binary_addr(addr);
+    const unsigned len = nl_addr_get_len(addr);
+    return std::any_of(addrs.begin(), addrs.end(), [&](const IpAddr& a) {
         auto bytes = addr_bytes(a);
-        return std::memcmp(raw, bytes.data(), bytes.size()) == 0;
+        return bytes.size() == len && std::memcmp(raw, bytes.data(), len) == 0;
     });
 }
 
-int on_entry(enum nf_conntrack_msg_type, nf_conntrack* ct, void* data) {
-    auto& dump = *static_cast<Dump*>(data);
-    bool v4 = dump.family == AF_INET;
-    if (names(dump, ct, v4 ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV6_SRC) ||
-        names(dump, ct, v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST) ||
-        names(dump, ct, v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC) ||
-        names(dump, ct, v4 ? ATTR_REPL_IPV4_DST : ATTR_REPL_IPV6_DST)) {
-        Entry copy(nfct_clone(ct));
-        if (copy) {
-            dump.matches.push_back(std::move(copy));
+bool names_any(nfnl_ct* ct, const std::vector<IpAddr>& addrs) {
+    for (int repl : {0, 1}) {
+        if (listed(nfnl_ct_get_src(ct, repl), addrs) || listed(nfnl_ct_get_dst(ct, repl), addrs)) {
+            return true;
         }
     }
-    return NFCT_CB_CONTINUE;
+    return false;
 }
 
 } // namespace
 
+// One dump of the whole table (both families), then a delete per entry
+// that names one of the addresses. ctnetlink (libnl-nf) rather than a
+// library of its own: weft-cni already speaks netlink through libnl, and
+// with libnl-nf's static archive the plugin needs no shared library but
+// libc (its start-up is part of every ADD and DEL).
 std::size_t flush_conntrack(const std::vector<IpAddr>& addrs) {
+    if (addrs.empty()) {
+        return 0;
+    }
+    nl::Sock sock(nl_socket_alloc());
+    if (!sock) {
+        throw CniError(code::setup_failed, "cannot allocate a ctnetlink socket");
+    }
+    if (int err = nfnl_connect(sock.get()); err < 0) {
+        fail("cannot open ctnetlink to flush conntrack", err);
+    }
+    nl_cache* raw = nullptr;
+    if (int err = nfnl_ct_alloc_cache(sock.get(), &raw); err < 0) {
+        fail("cannot dump conntrack entries", err);
+    }
+    nl::Cache cache(raw);
     std::size_t deleted = 0;
-    for (int family : {AF_INET, AF_INET6}) {
-        Dump dump;
-        dump.family = family;
-        for (const auto& a : addrs) {
-            if (is_ipv4(a) == (family == AF_INET)) {
-                dump.addrs.push_back(a);
-            }
-        }
-        if (dump.addrs.empty()) {
+    for (nl_object* obj = nl_cache_get_first(raw); obj; obj = nl_cache_get_next(obj)) {
+        auto* ct = reinterpret_cast<nfnl_ct*>(obj);
+        if (!names_any(ct, addrs)) {
             continue;
         }
-        Handle h(nfct_open(CONNTRACK, 0));
-        if (!h) {
-            throw CniError(code::setup_failed, "cannot open ctnetlink to flush conntrack",
-                           std::strerror(errno));
-        }
-        nfct_callback_register(h.get(), NFCT_T_ALL, on_entry, &dump);
-        std::uint32_t query_family = static_cast<std::uint32_t>(family);
-        if (nfct_query(h.get(), NFCT_Q_DUMP, &query_family) < 0) {
-            throw CniError(code::setup_failed, "cannot dump conntrack entries",
-                           std::strerror(errno));
-        }
-        for (const auto& ct : dump.matches) {
-            if (nfct_query(h.get(), NFCT_Q_DESTROY, ct.get()) == 0) {
-                ++deleted;
-            } else if (errno != ENOENT) { // gone meanwhile is as good as deleted
-                throw CniError(code::setup_failed, "cannot delete a conntrack entry",
-                               std::strerror(errno));
-            }
+        int err = nfnl_ct_del(sock.get(), ct, 0);
+        if (err == 0) {
+            ++deleted;
+        } else if (err != -NLE_OBJ_NOTFOUND) { // gone meanwhile is as good as deleted
+            fail("cannot delete a conntrack entry", err);
         }
     }
     return deleted;

@@ -1,10 +1,10 @@
 #include "netlink.hpp"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <fstream>
-#include <thread>
 
 #include <fcntl.h>
 #include <netlink/netlink.h>
@@ -82,24 +82,28 @@ UniqueFd open_netns(const std::string& path) {
 }
 
 void in_netns(int netns_fd, const std::function<void()>& fn) {
-    std::exception_ptr error;
-    std::thread worker([&] {
-        try {
-            if (::setns(netns_fd, CLONE_NEWNET) < 0) {
-                throw CniError(code::invalid_env, "cannot enter the network namespace CNI_NETNS",
-                               std::strerror(errno));
-            }
-            fn();
-        } catch (...) {
-            error = std::current_exception();
-        }
-        // The thread ends here, in whatever namespace it was: nothing else
-        // ever runs on it.
-    });
-    worker.join();
-    if (error) {
-        std::rethrow_exception(error);
+    // setns() moves only the calling thread; weft-cni is single-threaded,
+    // and entering and leaving on this thread is cheaper than starting one
+    // (its start-up is part of every ADD).
+    UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!home) {
+        throw CniError(code::setup_failed, "cannot open this thread's network namespace",
+                       std::strerror(errno));
     }
+    if (::setns(netns_fd, CLONE_NEWNET) < 0) {
+        throw CniError(code::invalid_env, "cannot enter the network namespace CNI_NETNS",
+                       std::strerror(errno));
+    }
+    struct Return {
+        int fd;
+        ~Return() {
+            if (::setns(fd, CLONE_NEWNET) < 0) {
+                std::perror("weft-cni: cannot return to the host's network namespace");
+                std::abort();
+            }
+        }
+    } back{home.get()};
+    fn();
 }
 
 void Rtnl::Deleter::operator()(nl_sock* sock) const {

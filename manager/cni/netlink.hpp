@@ -1,7 +1,7 @@
 // The kernel side of a pod's interface: veth pairs, addresses, routes and
 // sysctls, through rtnetlink (libnl-route). Every Rtnl talks to the network
 // namespace its creating thread was in; in_netns() runs code in a pod's
-// namespace on a thread of its own, so the process never leaves its own.
+// namespace and brings the thread back to its own afterwards.
 #pragma once
 
 #include <functional>
@@ -22,8 +22,11 @@ namespace weft::cni {
 // cannot be opened.
 UniqueFd open_netns(const std::string& path);
 
-// Runs `fn` on a new thread that has joined the namespace `netns_fd`, waits
-// for it and rethrows what it threw.
+// Runs `fn` with the calling thread in the namespace `netns_fd`, then puts
+// the thread back where it was (also when `fn` throws; what it threw is
+// rethrown). Throws CniError code 4 if the namespace cannot be entered;
+// aborts if the thread cannot return, since everything after would act on
+// the wrong namespace.
 void in_netns(int netns_fd, const std::function<void()>& fn);
 
 struct LinkInfo {

@@ -361,9 +361,15 @@ TEST_F(CniPlugin, DelFlushesConntrackOfTheReleasedAddress) {
     ASSERT_EQ(std::system("conntrack -I -s 10.244.1.2 -d 10.0.0.9 -p udp --sport 1000 "
                           "--dport 53 --timeout 100 >/dev/null 2>&1"),
               0);
+    // The pod as the destination: named by the original tuple's dst and the
+    // reply tuple's src.
+    ASSERT_EQ(std::system("conntrack -I -s 10.0.0.7 -d 10.244.1.2 -p tcp --sport 4000 "
+                          "--dport 80 --state ESTABLISHED --timeout 100 >/dev/null 2>&1"),
+              0);
     ASSERT_EQ(std::system("conntrack -I -s 10.0.0.8 -d 10.0.0.9 -p udp --sport 1000 "
                           "--dport 53 --timeout 100 >/dev/null 2>&1"),
               0);
+    ASSERT_EQ(sh("conntrack -L 2>/dev/null | grep -c 10.244.1.2"), "2\n");
     ASSERT_EQ(cni("DEL", conf()).status, 0);
     auto left = sh("conntrack -L 2>/dev/null");
     EXPECT_EQ(left.find("10.244.1.2"), std::string::npos) << left;
