@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include <fcntl.h>
 #include <netlink/netlink.h>
@@ -13,6 +12,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
@@ -301,13 +301,38 @@ std::vector<RouteInfo> Rtnl::routes(int family) {
     return out;
 }
 
-void write_sysctl(const std::string& path, std::string_view value) {
-    std::ofstream file(path);
-    file << value;
-    file.flush();
-    if (!file) {
-        throw CniError(code::setup_failed, "cannot write " + std::string(value) + " to " + path);
+NetSysctl::NetSysctl() : dir_(::open("/proc/sys/net", O_PATH | O_DIRECTORY | O_CLOEXEC)) {
+    if (!dir_) {
+        throw CniError(code::setup_failed, "cannot open /proc/sys/net", std::strerror(errno));
     }
+}
+
+void NetSysctl::write(const std::string& rel, std::string_view value) const {
+    UniqueFd fd(::openat(dir_.get(), rel.c_str(), O_WRONLY | O_CLOEXEC));
+    ssize_t n = fd ? ::write(fd.get(), value.data(), value.size()) : -1;
+    if (n != static_cast<ssize_t>(value.size())) {
+        throw CniError(code::setup_failed,
+                       "cannot write " + std::string(value) + " to /proc/sys/net/" + rel,
+                       std::strerror(n < 0 ? errno : EIO));
+    }
+}
+
+std::optional<std::string> NetSysctl::read(const std::string& rel) const {
+    UniqueFd fd(::openat(dir_.get(), rel.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return std::nullopt;
+    }
+    char buf[256];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+        return std::nullopt;
+    }
+    std::string_view text(buf, static_cast<std::size_t>(n));
+    return std::string(text.substr(0, text.find('\n')));
+}
+
+bool NetSysctl::exists(const std::string& rel) const {
+    return ::faccessat(dir_.get(), rel.c_str(), F_OK, 0) == 0;
 }
 
 } // namespace weft::cni

@@ -79,7 +79,28 @@ private:
     std::unique_ptr<nl_sock, Deleter> sock_;
 };
 
-// Writes `value` to a /proc/sys file of the calling thread's namespace.
-void write_sysctl(const std::string& path, std::string_view value);
+// The network settings under /proc/sys/net of the calling thread's
+// namespace, opened once. Looking up the "net" step of that path costs the
+// kernel O(namespaces that have used their sysctls): each such namespace
+// leaves a "net" entry of its own under the one /proc/sys directory, all
+// with the same name, and a lookup compares against each (on a node that is
+// one per pod). Everything below "net" is cheap, so weft-cni takes that step
+// once per process and opens each setting relative to it.
+class NetSysctl {
+public:
+    // Throws CniError code 100 if /proc/sys/net cannot be opened.
+    NetSysctl();
+
+    // `rel` is relative to /proc/sys/net, e.g. "ipv4/conf/eth0/proxy_arp".
+    // Throws CniError code 100 if the value cannot be written.
+    void write(const std::string& rel, std::string_view value) const;
+    // The first line of the setting; nullopt if it cannot be read (for
+    // instance, because it does not exist).
+    std::optional<std::string> read(const std::string& rel) const;
+    bool exists(const std::string& rel) const;
+
+private:
+    UniqueFd dir_;
+};
 
 } // namespace weft::cni

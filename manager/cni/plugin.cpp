@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <vector>
 
@@ -147,16 +145,16 @@ json cmd_add(const Env& env, const NetConf& conf, std::ostream& err) {
             }
             added.pod_mac = link->mac;
         });
-        const std::string conf4 = "/proc/sys/net/ipv4/conf/" + host + "/";
-        write_sysctl(conf4 + "proxy_arp", "1");
-        write_sysctl("/proc/sys/net/ipv4/neigh/" + host + "/proxy_delay", "0");
-        if (!v6 && std::filesystem::exists("/proc/sys/net/ipv6/conf/" + host)) {
+        const NetSysctl sysctl;
+        sysctl.write("ipv4/conf/" + host + "/proxy_arp", "1");
+        sysctl.write("ipv4/neigh/" + host + "/proxy_delay", "0");
+        if (!v6 && sysctl.exists("ipv6/conf/" + host)) {
             // The host side of an IPv4-only pod needs no IPv6. Left on, it
             // gets a link-local address, an fe80::/64 and an ff00::/8 route
             // and sends DAD and MLD packets when it comes up; the kernel
             // keeps one such route per device under the same prefix, so
             // every lookup among them costs O(pods) on a busy node.
-            write_sysctl("/proc/sys/net/ipv6/conf/" + host + "/disable_ipv6", "1");
+            sysctl.write("ipv6/conf/" + host + "/disable_ipv6", "1");
         }
         auto link = rtnl.link(host);
         if (!link) {
@@ -260,12 +258,10 @@ void cmd_check(const Env& env, const NetConf& conf) {
     }
     if (!want_addrs.empty() && std::any_of(want_addrs.begin(), want_addrs.end(),
                                            [](auto& p) { return is_ipv4(p.addr); })) {
-        std::ifstream proxy_arp("/proc/sys/net/ipv4/conf/" + host + "/proxy_arp");
-        std::string value;
-        std::getline(proxy_arp, value);
+        auto value = NetSysctl().read("ipv4/conf/" + host + "/proxy_arp");
         if (value != "1") {
             check_failed("the host side " + host + " does not answer ARP for the gateway " +
-                         "(proxy_arp is " + (value.empty() ? "unreadable" : value) + ")");
+                         "(proxy_arp is " + value.value_or("unreadable") + ")");
         }
     }
     for (const auto& want : want_addrs) {

@@ -271,6 +271,18 @@ TEST_F(CniPlugin, CheckPassesThenSeesAMissingAddress) {
     EXPECT_EQ(bad.parsed()["msg"], "eth0 lacks its address 10.244.1.2/32");
 }
 
+TEST_F(CniPlugin, CheckSeesTheHostSideNotAnsweringArp) {
+    weftd();
+    json c;
+    ASSERT_NO_FATAL_FAILURE(added_for_check(c));
+    const std::string host = host_ifname("c1", "eth0");
+    ASSERT_EQ(std::system(("sysctl -qw net.ipv4.conf." + host + ".proxy_arp=0").c_str()), 0);
+    auto bad = cni("CHECK", c);
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_EQ(bad.parsed()["msg"],
+              "the host side " + host + " does not answer ARP for the gateway (proxy_arp is 0)");
+}
+
 TEST_F(CniPlugin, CheckInOldShapeAndHostSide) {
     weftd().dual_stack(true);
     json c;
