@@ -18,19 +18,21 @@ target_link_libraries(weftcni PUBLIC weftaddr nlohmann_json::nlohmann_json)
 target_include_directories(weftcni PUBLIC ${CNI_NLROUTE_INCLUDE_DIRS})
 
 # weft-cni is started for every pod operation, so its start-up is part of
-# every ADD and DEL. It is linked statically and not position-independent
-# (Debian ships static archives of libnl, libnl-route and libnl-nf): no
-# dynamic linker, no symbol lookups, no relocations at start. Starting the
-# plugin cost 5.3 M instructions dynamically linked, 2.2 M with only libc,
-# libmnl and libnetfilter_conntrack left shared (bench/cni-bench.sh).
+# every ADD and DEL. It is one static executable (Debian ships static
+# archives of libnl, libnl-route and libnl-nf): no dynamic linker, no symbol
+# lookups. Starting the plugin cost 5.3 M instructions dynamically linked,
+# 2.2 M with libc, libmnl and libnetfilter_conntrack left shared, 1.0 M
+# static (bench/cni-bench.sh). Static-pie, not -static: a -static binary
+# registers its unwind tables at start-up, and its first exception sorts
+# them all (18 M instructions, callgrind), which every error reply pays;
+# a static-pie finds them through the binary search table of .eh_frame_hdr.
 find_library(NL3_STATIC libnl-3.a REQUIRED)
 find_library(NL_ROUTE3_STATIC libnl-route-3.a REQUIRED)
 find_library(NL_NF3_STATIC libnl-nf-3.a REQUIRED)
 add_executable(weft-cni cni/main.cpp)
 target_link_libraries(weft-cni PRIVATE weftcni ${NL_NF3_STATIC} ${NL_ROUTE3_STATIC} ${NL3_STATIC})
 if(NOT WEFT_SANITIZE)
-  set_target_properties(weft-cni PROPERTIES POSITION_INDEPENDENT_CODE OFF)
-  target_link_options(weft-cni PRIVATE -static -no-pie)
+  target_link_options(weft-cni PRIVATE -static-pie)
 endif()
 # Where runtimes look for CNI plugins.
 install(TARGETS weft-cni RUNTIME DESTINATION /opt/cni/bin)
