@@ -350,6 +350,7 @@ killer()
 }
 
 echo "0 0" >"$CF_DIR/kills"
+: >"$CF_DIR/killer.log"
 killer &
 KILLER_PID=$!
 
@@ -390,7 +391,7 @@ touch "$CF_DIR/stop"
 wait $KILLER_PID
 KILLER_PID=
 read -r KILLS CRASHES <"$CF_DIR/kills"
-KILLS_STARTING=$(grep -c '^kill starting' "$CF_DIR/killer.log" 2>/dev/null)
+KILLS_STARTING=$(grep -c '^kill starting' "$CF_DIR/killer.log")
 GIVEUPS=$(grep -c '^GIVEUP' "$CF_DIR"/w.*.log | awk -F: '{ s += $2 } END { print s + 0 }')
 log_test $((running != 0 || GIVEUPS != 0)) \
 	"the $LOOPS loops finished ($running still running, $GIVEUPS gave up)"
@@ -572,7 +573,6 @@ spread()
 {
 	echo "figures: call times: $(awk '$1 == "ADD" || $1 == "RADD" || $1 == "DEL" { print $NF }' \
 		"$CF_DIR/all.log" | spread)"
-	touch "$CF_DIR/killer.log"
 	echo "figures: weftd start to ready: $(awk '$1 == "ready" { print $2 }' "$CF_DIR/killer.log" | spread)"
 	echo "figures: kills after weftd's start: $(awk '$1 == "kill" { print $3 }' "$CF_DIR/killer.log" | spread)"
 } | tee -a "$CF_DIR/figures" | sed 's/^/# /'
@@ -604,8 +604,7 @@ check_cleanup()
 step "cleanup: weftd stops on SIGTERM, no netns or process left" check_cleanup
 if [ -n "${CNI_FAULTS_LOGS:-}" ]; then
 	mkdir -p "$CNI_FAULTS_LOGS" &&
-		cp "$WLOG" "$CF_DIR/all.log" "$CF_DIR/figures" "$CNI_FAULTS_LOGS/" &&
-		{ [ ! -e "$CF_DIR/killer.log" ] || cp "$CF_DIR/killer.log" "$CNI_FAULTS_LOGS/"; } &&
+		cp "$WLOG" "$CF_DIR/all.log" "$CF_DIR/figures" "$CF_DIR/killer.log" "$CNI_FAULTS_LOGS/" &&
 		info "logs copied to $CNI_FAULTS_LOGS"
 fi
 trap - EXIT
